@@ -1,0 +1,3 @@
+"""Huiying (回应): user-feedback handling for consumer platforms."""
+
+__version__ = "0.1.0"

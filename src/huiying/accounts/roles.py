@@ -1,0 +1,14 @@
+"""Staff roles (CONTRACT.md). What each may do is decided in `accounts.access`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    SENIOR = "senior"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+    QA = "qa"
+    AUDITOR = "auditor"

@@ -1,0 +1,70 @@
+"""The ASGI application: API, web pages, and (in embedded mode) the job runner."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from huiying import __version__
+from huiying.accounts.api import router as accounts_router
+from huiying.api import errors
+from huiying.api.middleware import BodyLimit, Metrics
+from huiying.api.system import router as system_router
+from huiying.categories.api import router as categories_router
+from huiying.config import MIB, Settings, get_settings
+from huiying.db import Database
+from huiying.kit import text
+from huiying.tickets.api import router as tickets_router
+from huiying.worker import outbox
+from huiying.worker.runner import EmbeddedRunner
+
+UPLOAD_PATHS = ("/api/v1/attachments",)
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    """Build the app for `settings` (default: the environment) on `db` (default: from settings)."""
+    settings = settings or get_settings()
+    database = db or Database(settings.resolved_database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        text.warm_up()
+        runner: EmbeddedRunner | None = None
+        if settings.broker_url:
+            from huiying.worker.celery_app import dispatcher_for, make_celery
+
+            outbox.dispatcher = dispatcher_for(make_celery(settings.broker_url))
+        elif settings.embedded_jobs:
+            runner = EmbeddedRunner(database)
+            runner.start()
+        try:
+            yield
+        finally:
+            if runner is not None:
+                runner.stop()
+            outbox.dispatcher = None
+            if db is None:
+                database.dispose()
+
+    app = FastAPI(
+        title="Huiying 回应",
+        version=__version__,
+        description="User-feedback handling: intake, triage, routing, SLAs, replies, reports.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = database
+    errors.install(app)
+    for router in (system_router, accounts_router, categories_router, tickets_router):
+        app.include_router(router)
+
+    def limit_for(path: str) -> int:
+        if path.startswith(UPLOAD_PATHS):
+            return settings.max_attachment_bytes + MIB  # room for the multipart framing
+        return settings.max_json_bytes
+
+    app.add_middleware(BodyLimit, limit_for=limit_for)
+    app.add_middleware(Metrics)
+    return app

@@ -1,0 +1,26 @@
+"""What a fresh install needs before anyone logs in: default teams, categories, an admin."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huiying.accounts import service as accounts
+from huiying.accounts.models import User
+from huiying.accounts.roles import Role
+from huiying.categories import service as categories
+
+
+def ensure_defaults(session: Session) -> int:
+    """Add the default teams and taxonomy where missing; returns how many rows were added."""
+    return accounts.ensure_default_teams(session) + categories.ensure_defaults(session)
+
+
+def ensure_admin(session: Session, *, email: str, password: str) -> bool:
+    """Create the first admin unless any admin exists; True if one was created."""
+    if session.scalar(select(User.id).where(User.role == Role.ADMIN.value).limit(1)) is not None:
+        return False
+    accounts.create_user(
+        session, email=email, password=password, role=Role.ADMIN, display_name="管理员 Admin"
+    )
+    return True

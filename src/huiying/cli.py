@@ -1,0 +1,225 @@
+"""The `huiying` command line (CONTRACT.md)."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from huiying.config import get_settings
+from huiying.db import Database
+
+app = typer.Typer(help="Huiying (回应): user-feedback handling.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+teams_app = typer.Typer(help="Teams.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(teams_app, name="teams")
+
+ADMIN_EMAIL = "admin@huiying.local"
+
+
+def _database() -> Database:
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Database(settings.resolved_database_url)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(help="server processes (needs PostgreSQL for >1)")] = 1,
+) -> None:
+    """The web UI and API (plus in-process jobs when no broker is configured)."""
+    import uvicorn
+
+    from huiying import logs
+
+    settings = get_settings()
+    logs.configure(settings.log_level)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.resolved_secret_key  # noqa: B018 - create the key file before workers race for it
+    uvicorn.run(
+        "huiying.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+    )
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="parallel jobs")] = 2,
+) -> None:
+    """A Celery worker for distributed mode (needs HUIYING_BROKER_URL)."""
+    settings = get_settings()
+    if not settings.broker_url:
+        _fail(
+            "HUIYING_BROKER_URL is not set: without a broker, `huiying serve` runs the jobs itself"
+        )
+    from huiying.worker.celery_app import make_celery
+
+    celery = make_celery(settings.broker_url or "")
+    celery.worker_main(
+        ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=threads"]
+    )
+
+
+@app.command()
+def scheduler(
+    interval: Annotated[float, typer.Option(help="seconds between sweeps")] = 5.0,
+) -> None:
+    """Periodic sweeps: hand due outbox jobs to the workers (distributed mode)."""
+    import time
+
+    from huiying.worker import outbox
+    from huiying.worker.celery_app import dispatcher_for, make_celery
+
+    settings = get_settings()
+    if not settings.broker_url:
+        _fail(
+            "HUIYING_BROKER_URL is not set: without a broker, `huiying serve` runs the jobs itself"
+        )
+    dispatch = dispatcher_for(make_celery(settings.broker_url or ""))
+    database = _database()
+    typer.echo(f"scheduler: sweeping every {interval}s")
+    while True:
+        with database.read() as session:
+            due = outbox.due_ids(session, limit=500)
+        for job_id in due:
+            dispatch(job_id)
+        time.sleep(interval)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations to the configured database and add missing default teams/categories."""
+    from huiying import bootstrap, migrate
+
+    database = _database()
+    migrate.upgrade(database.engine)
+    with database.write() as session:
+        created = bootstrap.ensure_defaults(session)
+    typer.echo(f"database at {migrate.current(database.engine)}; defaults added: {created}")
+
+
+@users_app.command("create")
+def users_create(
+    email: str,
+    role: Annotated[str, typer.Option(help="agent, senior, supervisor, admin, qa or auditor")],
+    team: Annotated[list[str] | None, typer.Option(help="team slug; may be repeated")] = None,
+    name: Annotated[str | None, typer.Option(help="display name")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from stdin")
+    ] = False,
+) -> None:
+    """Create a staff account."""
+    from huiying.accounts import service
+    from huiying.accounts.roles import Role
+    from huiying.errors import HuiyingError
+
+    try:
+        staff_role = Role(role)
+    except ValueError:
+        _fail(f"unknown role {role!r}; roles: {', '.join(r.value for r in Role)}", 2)
+        return
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        with _database().write() as session:
+            user = service.create_user(
+                session,
+                email=email,
+                password=password,
+                role=staff_role,
+                display_name=name,
+                team_slugs=team or [],
+            )
+            teams = ", ".join(t.slug for t in user.teams) or "-"
+            typer.echo(f"created {user.email} ({user.role}; teams: {teams})")
+    except HuiyingError as exc:
+        _fail(exc.message, 1)
+
+
+@teams_app.command("list")
+def teams_list() -> None:
+    """One team a line: slug, name."""
+    from huiying.accounts import service
+
+    with _database().read() as session:
+        for team in service.list_teams(session):
+            typer.echo(f"{team.slug}\t{team.name_zh} / {team.name_en}")
+
+
+@app.command()
+def bootstrap(
+    demo_if_empty: Annotated[
+        bool, typer.Option(help="load the demo data set into an empty database")
+    ] = False,
+) -> None:
+    """First-run set-up for `make run`: defaults, an admin account, optionally demo data."""
+    from huiying import bootstrap as setup
+
+    settings = get_settings()
+    database = _database()
+    password_file = settings.data_dir / "initial_admin_password"
+    with database.write() as session:
+        setup.ensure_defaults(session)
+        password = secrets.token_urlsafe(12)
+        if setup.ensure_admin(session, email=ADMIN_EMAIL, password=password):
+            _write_secret(password_file, password)
+    if demo_if_empty:
+        from huiying.demo import loader
+
+        with database.write() as session:
+            if loader.is_empty(session):
+                summary = loader.load(session, settings=settings)
+                typer.echo(f"demo data loaded: {summary}")
+    shown = (
+        password_file.read_text().strip() if password_file.exists() else "(the password you set)"
+    )
+    typer.echo(
+        f"Log in at {settings.base_url}/login as {ADMIN_EMAIL} with password {shown} "
+        f"(kept in {password_file})."
+    )
+
+
+def _write_secret(path: Path, value: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.write_text(value + "\n")
+
+
+@app.command()
+def demo() -> None:
+    """Load a realistic demo data set: teams, agents, a few hundred tickets."""
+    from huiying.demo import loader
+
+    settings = get_settings()
+    with _database().write() as session:
+        summary = loader.load(session, settings=settings)
+    typer.echo(f"demo data loaded: {summary}")
+    typer.echo(f"demo staff log in with password {loader.DEMO_PASSWORD}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Settings from `HUIYING_*` environment variables, with the embedded defaults of CONTRACT.md."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Every knob of a Huiying install; defaults suit `make run` on a laptop."""
+
+    model_config = SettingsConfigDict(env_prefix="HUIYING_", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    broker_url: str | None = None
+    secret_key: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    timezone: str = "Asia/Shanghai"
+    ticket_number_prefix: str = "HY"
+
+    max_json_bytes: int = Field(default=1 * MIB, gt=0)
+    max_attachment_bytes: int = Field(default=20 * MIB, gt=0)
+    max_attachments_per_ticket: int = Field(default=20, gt=0)
+
+    token_ttl_minutes: int = Field(default=12 * 60, gt=0)
+    idempotency_ttl_hours: int = Field(default=48, gt=0)
+    due_soon_minutes: int = Field(default=30, gt=0)
+
+    rate_limit_intake: str = "30/minute"
+    rate_limit_login: str = "10/minute"
+
+    log_level: str = "INFO"
+    embedded_jobs: bool = True
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone name
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'huiying.db'}"
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
+
+    @property
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once and kept in the data directory."""
+        if self.secret_key:
+            return self.secret_key
+        return _key_from_file(self.data_dir / "secret_key")
+
+
+def _key_from_file(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once must agree on one key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,54 @@
+"""Text helpers shared by search and triage: normalisation and jieba segmentation.
+
+Chinese has no spaces, so both the search index and the triage features work on words cut by
+jieba. Index and query use the same cut (search mode), so every token a query yields is also a
+token of a document that contains the query text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+
+import jieba
+
+jieba.setLogLevel(logging.WARNING)
+
+_init_lock = threading.Lock()
+_initialised = False
+
+# A token worth indexing has at least one letter, digit or CJK character.
+_WORDLIKE = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
+
+
+def warm_up() -> None:
+    """Load jieba's dictionary now (about a second) instead of during the first request."""
+    global _initialised
+    if _initialised:
+        return
+    with _init_lock:
+        if not _initialised:
+            jieba.initialize()
+            _initialised = True
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width to half-width letters and digits) and lower case."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def segment(text: str) -> list[str]:
+    """Words of `text` for indexing and querying: jieba search mode, no punctuation or blanks."""
+    warm_up()
+    return [
+        token
+        for token in (t.strip() for t in jieba.cut_for_search(normalise(text)))
+        if token and _WORDLIKE.search(token)
+    ]
+
+
+def search_tokens(*parts: str | None) -> str:
+    """One space-separated string of the words of all `parts`, as stored for full-text search."""
+    return " ".join(token for part in parts if part for token in segment(part))

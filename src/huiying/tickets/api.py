@@ -1,0 +1,321 @@
+"""HTTP endpoints of tickets (CONTRACT.md). Thin: parse, call the service, present."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from typing import Annotated, TypeVar
+
+from fastapi import APIRouter, File, Header, Query, Response, UploadFile
+from fastapi.responses import FileResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huiying.accounts.models import User
+from huiying.api.deps import DB, AppSettings, Caller, Staff
+from huiying.config import Settings
+from huiying.errors import Forbidden, InvalidInput, NotFound
+from huiying.portal.links import portal_url
+from huiying.tickets import attachments, intake, present, repository, service
+from huiying.tickets.access import get_ticket_for
+from huiying.tickets.enums import PUBLIC_CHANNELS, Priority, Status
+from huiying.tickets.models import Attachment
+from huiying.tickets.repository import TicketQuery
+from huiying.tickets.schemas import (
+    AttachmentOut,
+    FeedbackCreated,
+    FeedbackIn,
+    MergeIn,
+    MessageOut,
+    ReplyIn,
+    StatusIn,
+    TicketList,
+    TicketOut,
+    TicketPatch,
+    Timeline,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["tickets"])
+
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def _check_idempotency_key(value: str | None) -> str | None:
+    if value is not None and not _IDEMPOTENCY_KEY.match(value):
+        raise InvalidInput(
+            "Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID is ideal)",
+            code="invalid_idempotency_key",
+        )
+    return value
+
+
+@router.post("/feedback", status_code=201, response_model=FeedbackCreated, tags=["intake"])
+def submit_feedback(
+    feedback: FeedbackIn,
+    response: Response,
+    db: DB,
+    settings: AppSettings,
+    caller: Caller,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> FeedbackCreated:
+    """Public intake: one ticket per piece of feedback; retries with the same key are safe."""
+    key = _check_idempotency_key(idempotency_key)
+    if not caller.is_staff:
+        if feedback.channel not in PUBLIC_CHANNELS:
+            allowed = ", ".join(sorted(c.value for c in PUBLIC_CHANNELS))
+            raise Forbidden(f"without staff credentials the channel must be one of: {allowed}")
+        if feedback.priority is not None or feedback.tags:
+            raise Forbidden("only staff may set priority or tags at intake")
+    with db.write() as session:
+        result = intake.create_ticket(
+            session, feedback=feedback, actor=caller, settings=settings, idempotency_key=key
+        )
+        ticket = result.ticket
+        answer = FeedbackCreated(
+            number=ticket.number,
+            status=Status(ticket.status),
+            created_at=ticket.created_at,
+            portal_url=portal_url(settings.base_url, settings.resolved_secret_key, ticket.number),
+        )
+    if not result.created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return answer
+
+
+@router.post("/attachments", status_code=201, response_model=AttachmentOut, tags=["intake"])
+def upload_attachment(
+    file: Annotated[UploadFile, File(description="a screenshot, recording or document")],
+    db: DB,
+    settings: AppSettings,
+    caller: Caller,
+) -> AttachmentOut:
+    """Upload one file; pass its id in `attachments` of feedback or a reply."""
+    with db.write() as session:
+        stored = attachments.store_upload(
+            session,
+            source=file.file,
+            filename=file.filename,
+            root=settings.attachments_dir,
+            max_bytes=settings.max_attachment_bytes,
+            uploaded_by_id=caller.staff_id,
+        )
+        return present.attachment_out(stored)
+
+
+@router.get("/attachments/{attachment_id}", response_class=FileResponse)
+def download_attachment(
+    attachment_id: str, db: DB, settings: AppSettings, actor: Staff
+) -> FileResponse:
+    """The file, typed from its content; anything that is not an image or media is a download."""
+    with db.read() as session:
+        row = (
+            session.get(Attachment, attachment_id)
+            if re.fullmatch(r"[0-9a-f]{32}", attachment_id)
+            else None
+        )
+        if row is None or row.ticket_id is None:
+            raise NotFound("no such attachment", code="unknown_attachment")
+        file = attachments.served(row, root=settings.attachments_dir)
+    return FileResponse(
+        file.path,
+        media_type=file.media_type,
+        filename=file.filename,
+        content_disposition_type="inline" if file.inline else "attachment",
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Cache-Control": "private, max-age=3600",
+        },
+    )
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+E = TypeVar("E", Status, Priority)
+
+
+def _parse_enum_list(values: list[str] | None, enum: type[E], name: str) -> list[E] | None:
+    parts = _split(values)
+    if not parts:
+        return None
+    allowed = [member.value for member in enum]
+    unknown = [p for p in parts if p not in allowed]
+    if unknown:
+        raise InvalidInput(
+            f"unknown {name} {', '.join(unknown)}; allowed: {', '.join(allowed)}",
+            code="invalid_filter",
+            details={"field": name, "allowed": allowed},
+        )
+    return [enum(p) for p in parts]
+
+
+def _parse_time(value: str | None, name: str, settings: Settings) -> datetime | None:
+    """An ISO date or date-time; without an offset it is read in the install's time zone."""
+    if not value:
+        return None
+    try:
+        parsed = (
+            datetime.combine(date.fromisoformat(value), time())
+            if len(value) == 10
+            else datetime.fromisoformat(value)
+        )
+    except ValueError as exc:
+        raise InvalidInput(
+            f"{name} must be an ISO 8601 date or date-time, e.g. 2026-11-23T09:00:00+08:00",
+            code="invalid_filter",
+        ) from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=settings.tz)
+
+
+@router.get("/tickets", response_model=TicketList)
+def list_tickets(
+    db: DB,
+    settings: AppSettings,
+    actor: Staff,
+    status: Annotated[list[str] | None, Query(description="comma-separated or repeated")] = None,
+    category: str | None = None,
+    subcategory: str | None = None,
+    priority: Annotated[list[str] | None, Query()] = None,
+    team: str | None = None,
+    assignee: Annotated[str | None, Query(description="an email, `me` or `none`")] = None,
+    channel: str | None = None,
+    user_id: str | None = None,
+    tag: str | None = None,
+    vip: bool | None = None,
+    needs_refinement: bool | None = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="full text, Chinese or English")
+    ] = None,
+    sla: Annotated[str | None, Query(pattern="^(due_soon|breached)$")] = None,
+    created_from: str | None = None,
+    created_to: str | None = None,
+    sort: Annotated[str, Query(pattern="^(-created|created|priority|due)$")] = "-created",
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=repository.MAX_LIMIT)] = 50,
+) -> TicketList:
+    """Tickets matching every given filter, newest first unless `sort` says otherwise."""
+    if assignee == "me":
+        assignee = None if actor.staff_id is None else _email_of(db, actor.staff_id)
+    query = TicketQuery(
+        status=_parse_enum_list(status, Status, "status"),
+        category=category,
+        subcategory=subcategory,
+        priority=_parse_enum_list(priority, Priority, "priority"),
+        team=team,
+        assignee=assignee,
+        channel=channel,
+        user_id=user_id,
+        tag=tag,
+        vip=vip,
+        needs_refinement=needs_refinement,
+        q=q,
+        sla=sla,
+        created_from=_parse_time(created_from, "created_from", settings),
+        created_to=_parse_time(created_to, "created_to", settings),
+        sort=sort,
+        due_soon_minutes=settings.due_soon_minutes,
+    )
+    with db.read() as session:
+        rows, next_cursor = repository.list_tickets(session, query, cursor=cursor, limit=limit)
+        return TicketList(items=[present.ticket_out(t) for t in rows], next_cursor=next_cursor)
+
+
+def _email_of(db: DB, staff_id: int) -> str:
+    with db.read() as session:
+        return session.scalars(select(User.email).where(User.id == staff_id)).one()
+
+
+def _files(session: Session, ticket_id: int) -> list[Attachment]:
+    """Files that came with the ticket itself (those of messages are listed with them)."""
+    statement = select(Attachment).where(
+        Attachment.ticket_id == ticket_id, Attachment.message_id.is_(None)
+    )
+    return list(session.scalars(statement.order_by(Attachment.created_at)))
+
+
+@router.get("/tickets/{number}", response_model=TicketOut)
+def get_ticket(number: str, db: DB, actor: Staff) -> TicketOut:
+    with db.read() as session:
+        ticket = get_ticket_for(session, actor, number)
+        return present.ticket_out(ticket, files=_files(session, ticket.id))
+
+
+@router.patch("/tickets/{number}", response_model=TicketOut)
+def patch_ticket(number: str, patch: TicketPatch, db: DB, actor: Staff) -> TicketOut:
+    """Change category, subcategory, priority, team, assignee, tags, title or VIP."""
+    with db.write() as session:
+        ticket = get_ticket_for(session, actor, number)
+        service.update_ticket(
+            session, ticket, patch=patch.model_dump(exclude_unset=True), actor=actor
+        )
+        return present.ticket_out(ticket, files=_files(session, ticket.id))
+
+
+@router.post("/tickets/{number}/status", response_model=TicketOut)
+def change_status(number: str, body: StatusIn, db: DB, actor: Staff) -> TicketOut:
+    """Move the ticket through the status flow; an illegal move is a 409 naming the allowed ones."""
+    with db.write() as session:
+        ticket = get_ticket_for(session, actor, number)
+        service.change_status(session, ticket, status=body.status, actor=actor, note=body.note)
+        return present.ticket_out(ticket, files=_files(session, ticket.id))
+
+
+@router.post("/tickets/{number}/replies", status_code=201, response_model=MessageOut)
+def reply(number: str, body: ReplyIn, db: DB, settings: AppSettings, actor: Staff) -> MessageOut:
+    """A public reply (sent through the ticket's channel) or, with `internal`, a note."""
+    with db.write() as session:
+        ticket = get_ticket_for(session, actor, number)
+        message = service.add_reply(
+            session,
+            ticket,
+            body=body.body,
+            internal=body.internal,
+            actor=actor,
+            settings=settings,
+            attachment_ids=body.attachments,
+        )
+        return present.message_out(message)
+
+
+@router.get("/tickets/{number}/messages", response_model=list[MessageOut])
+def list_messages(number: str, db: DB, actor: Staff) -> list[MessageOut]:
+    with db.read() as session:
+        ticket = get_ticket_for(session, actor, number)
+        return [
+            present.message_out(m)
+            for m in repository.messages(session, ticket, include_internal=True)
+        ]
+
+
+@router.get("/tickets/{number}/timeline", response_model=Timeline)
+def timeline(number: str, db: DB, actor: Staff) -> Timeline:
+    """Every event of the ticket (and of tickets merged into it): who, what, when."""
+    with db.read() as session:
+        ticket = get_ticket_for(session, actor, number)
+        events = [present.event_out(e, n) for e, n in repository.timeline(session, ticket)]
+        return Timeline(number=ticket.number, events=events)
+
+
+@router.get("/tickets/{number}/attachments", response_model=list[AttachmentOut])
+def list_attachments(number: str, db: DB, actor: Staff) -> list[AttachmentOut]:
+    with db.read() as session:
+        ticket = get_ticket_for(session, actor, number)
+        family = repository.merged_family(session, ticket)
+        rows = session.scalars(
+            select(Attachment)
+            .where(Attachment.ticket_id.in_(family))
+            .order_by(Attachment.created_at)
+        )
+        return [present.attachment_out(a) for a in rows]
+
+
+@router.post("/tickets/{number}/merge", response_model=TicketOut)
+def merge(number: str, body: MergeIn, db: DB, actor: Staff) -> TicketOut:
+    """Merge this ticket into `into`; answers the ticket it was merged into."""
+    with db.write() as session:
+        source = get_ticket_for(session, actor, number)
+        target = get_ticket_for(session, actor, body.into)
+        service.merge(session, source, into=target, actor=actor)
+        return present.ticket_out(target, files=_files(session, target.id))

@@ -1,0 +1,54 @@
+"""Writing the event log. Every service verb calls `record` in its own transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from huiying.accounts.actor import Actor
+from huiying.kit.clock import utcnow
+from huiying.tickets.models import TicketEvent
+
+
+def as_text(value: Any) -> str | None:
+    """How a field value is kept in the log: text, ISO times, comma-joined lists."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ",".join(sorted(str(v) for v in value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def record(
+    session: Session,
+    *,
+    ticket_id: int,
+    actor: Actor,
+    action: str,
+    field: str | None = None,
+    old: Any = None,
+    new: Any = None,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> TicketEvent:
+    """Append one event; it commits or rolls back with the change it describes."""
+    event = TicketEvent(
+        ticket_id=ticket_id,
+        actor_type=actor.type.value,
+        actor_id=actor.staff_id,
+        actor_name=actor.name[:100],
+        action=action,
+        field=field,
+        old_value=as_text(old),
+        new_value=as_text(new),
+        data=data,
+        created_at=at or utcnow(),
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,250 @@
+"""Reading tickets: by number, filtered lists with keyset pagination, timelines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Select,
+    Text,
+    and_,
+    case,
+    cast,
+    column,
+    func,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import array
+from sqlalchemy.orm import Session
+
+from huiying.accounts.models import Team, User
+from huiying.errors import InvalidInput, NotFound
+from huiying.kit.clock import utcnow
+from huiying.kit.pagination import decode_cursor, encode_cursor
+from huiying.kit.text import segment
+from huiying.tickets.enums import PRIORITY_RANK, Priority, Status
+from huiying.tickets.models import Message, Ticket, TicketEvent, TicketTag
+from huiying.tickets.numbering import normalise_number
+
+SORTS = ("-created", "created", "priority", "due")
+MAX_LIMIT = 200
+MAX_QUERY_TOKENS = 12
+
+
+@dataclass
+class TicketQuery:
+    """A ticket list request; every field narrows the result, None means no condition."""
+
+    status: list[Status] | None = None
+    category: str | None = None
+    subcategory: str | None = None
+    priority: list[Priority] | None = None
+    team: str | None = None
+    assignee: str | None = None  # an email, or "none" for unassigned
+    channel: str | None = None
+    user_id: str | None = None
+    tag: str | None = None
+    vip: bool | None = None
+    needs_refinement: bool | None = None
+    q: str | None = None
+    sla: str | None = None  # due_soon | breached
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    team_ids: list[int] | None = None  # visibility: only these teams (None: all)
+    sort: str = "-created"
+    due_soon_minutes: int = 30
+    extra: list[ColumnElement[bool]] = field(default_factory=list)
+
+
+def get_by_number(session: Session, number: str) -> Ticket:
+    """The ticket with this number (typed loosely), or NotFound."""
+    ticket = session.scalar(select(Ticket).where(Ticket.number == normalise_number(number)))
+    if ticket is None:
+        raise NotFound(f"no ticket {number!r}", code="unknown_ticket")
+    return ticket
+
+
+def _search_condition(session: Session, q: str) -> ColumnElement[bool] | None:
+    tokens = list(dict.fromkeys(segment(q)))[:MAX_QUERY_TOKENS]
+    number = Ticket.number == normalise_number(q)
+    if not tokens:
+        return number
+    if session.get_bind().dialect.name == "postgresql":
+        words = func.string_to_array(Ticket.search_tokens, " ")
+        return or_(number, words.op("@>")(cast(array(tokens), ARRAY(Text))))
+    match = " ".join('"' + token.replace('"', '""') + '"' for token in tokens)
+    fts = text("SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH :match").bindparams(
+        match=match
+    )
+    return or_(number, Ticket.id.in_(fts.columns(column("rowid", Integer))))
+
+
+def _sla_condition(sla: str, due_soon_minutes: int) -> ColumnElement[bool]:
+    now = utcnow()
+    response_open = and_(Ticket.first_responded_at.is_(None), Ticket.status == Status.NEW.value)
+    active = Ticket.status.in_([Status.NEW.value, Status.OPEN.value])
+    if sla == "breached":
+        return or_(
+            and_(response_open, Ticket.first_response_due < now),
+            and_(active, Ticket.resolution_due < now),
+        )
+    if sla == "due_soon":
+        soon = now + timedelta(minutes=due_soon_minutes)
+        return or_(
+            and_(response_open, Ticket.first_response_due >= now, Ticket.first_response_due < soon),
+            and_(active, Ticket.resolution_due >= now, Ticket.resolution_due < soon),
+        )
+    raise InvalidInput("sla must be due_soon or breached", code="invalid_filter")
+
+
+def _conditions(session: Session, query: TicketQuery) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = list(query.extra)
+    if query.status:
+        conditions.append(Ticket.status.in_([s.value for s in query.status]))
+    if query.priority:
+        conditions.append(Ticket.priority.in_([p.value for p in query.priority]))
+    for column, value in (
+        (Ticket.category, query.category),
+        (Ticket.subcategory, query.subcategory),
+        (Ticket.channel, query.channel),
+        (Ticket.user_id, query.user_id),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    if query.vip is not None:
+        conditions.append(Ticket.vip.is_(query.vip))
+    if query.needs_refinement is not None:
+        conditions.append(Ticket.needs_refinement.is_(query.needs_refinement))
+    if query.team is not None:
+        conditions.append(
+            Ticket.team_id == select(Team.id).where(Team.slug == query.team).scalar_subquery()
+        )
+    if query.assignee is not None:
+        if query.assignee == "none":
+            conditions.append(Ticket.assignee_id.is_(None))
+        else:
+            staff = select(User.id).where(User.email == query.assignee.strip().lower())
+            conditions.append(Ticket.assignee_id == staff.scalar_subquery())
+    if query.tag is not None:
+        tagged = select(TicketTag.ticket_id).where(TicketTag.tag == query.tag)
+        conditions.append(Ticket.id.in_(tagged))
+    if query.created_from is not None:
+        conditions.append(Ticket.created_at >= query.created_from)
+    if query.created_to is not None:
+        conditions.append(Ticket.created_at < query.created_to)
+    if query.sla:
+        conditions.append(_sla_condition(query.sla, query.due_soon_minutes))
+    if query.q and query.q.strip():
+        search = _search_condition(session, query.q)
+        if search is not None:
+            conditions.append(search)
+    if query.team_ids is not None:
+        conditions.append(Ticket.team_id.in_(query.team_ids))
+    return conditions
+
+
+def _priority_rank() -> ColumnElement[int]:
+    return case(
+        {p.value: rank for p, rank in PRIORITY_RANK.items()}, value=Ticket.priority, else_=9
+    )
+
+
+def _apply_sort(statement: Select[Any], sort: str, cursor: dict[str, Any] | None) -> Select[Any]:
+    last_id = cursor.get("id") if cursor else None
+    if cursor is not None and not isinstance(last_id, int):
+        raise InvalidInput("cursor is not one this server gave out", code="bad_cursor")
+    if sort == "-created":
+        if cursor:
+            statement = statement.where(Ticket.id < last_id)
+        return statement.order_by(Ticket.id.desc())
+    if sort == "created":
+        if cursor:
+            statement = statement.where(Ticket.id > last_id)
+        return statement.order_by(Ticket.id.asc())
+    if sort == "priority":
+        rank = _priority_rank()
+        if cursor:
+            last_rank = int(cursor.get("rank", 0))
+            statement = statement.where(
+                or_(rank > last_rank, and_(rank == last_rank, Ticket.id < last_id))
+            )
+        return statement.order_by(rank, Ticket.id.desc())
+    if sort == "due":
+        due = Ticket.resolution_due
+        if cursor:
+            raw = cursor.get("due")
+            if raw is None:
+                statement = statement.where(due.is_(None), Ticket.id > last_id)
+            else:
+                last_due = datetime.fromisoformat(str(raw))
+                statement = statement.where(
+                    or_(due > last_due, and_(due == last_due, Ticket.id > last_id), due.is_(None))
+                )
+        return statement.order_by(due.is_(None), due, Ticket.id)
+    raise InvalidInput(f"sort must be one of {', '.join(SORTS)}", code="invalid_sort")
+
+
+def _cursor_for(ticket: Ticket, sort: str) -> str:
+    values: dict[str, Any] = {"id": ticket.id}
+    if sort == "priority":
+        values["rank"] = PRIORITY_RANK.get(Priority(ticket.priority), 9)
+    if sort == "due":
+        values["due"] = ticket.resolution_due.isoformat() if ticket.resolution_due else None
+    return encode_cursor(values)
+
+
+def list_tickets(
+    session: Session, query: TicketQuery, *, cursor: str | None = None, limit: int = 50
+) -> tuple[list[Ticket], str | None]:
+    """One page of tickets and the cursor of the next page (None at the end)."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", code="invalid_limit")
+    statement = select(Ticket).where(*_conditions(session, query))
+    statement = _apply_sort(statement, query.sort, decode_cursor(cursor) if cursor else None)
+    rows = list(session.scalars(statement.limit(limit + 1)))
+    next_cursor = _cursor_for(rows[limit - 1], query.sort) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def count_tickets(session: Session, query: TicketQuery) -> int:
+    statement = select(func.count()).select_from(Ticket).where(*_conditions(session, query))
+    return int(session.scalar(statement) or 0)
+
+
+def merged_family(session: Session, ticket: Ticket) -> list[int]:
+    """The ticket's id and the ids of every ticket merged into it, directly or not."""
+    family = [ticket.id]
+    frontier = [ticket.id]
+    while frontier:
+        frontier = list(
+            session.scalars(select(Ticket.id).where(Ticket.merged_into_id.in_(frontier)))
+        )
+        family.extend(frontier)
+    return family
+
+
+def timeline(session: Session, ticket: Ticket) -> list[tuple[TicketEvent, str]]:
+    """Every event of the ticket and of the tickets merged into it, oldest first."""
+    family = merged_family(session, ticket)
+    rows = session.execute(
+        select(TicketEvent, Ticket.number)
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .where(TicketEvent.ticket_id.in_(family))
+        .order_by(TicketEvent.created_at, TicketEvent.id)
+    )
+    return [(event, number) for event, number in rows]
+
+
+def messages(session: Session, ticket: Ticket, *, include_internal: bool) -> list[Message]:
+    """The conversation of the ticket and of tickets merged into it, oldest first."""
+    statement = select(Message).where(Message.ticket_id.in_(merged_family(session, ticket)))
+    if not include_internal:
+        statement = statement.where(Message.kind != "note")
+    return list(session.scalars(statement.order_by(Message.created_at, Message.id)))

@@ -1,0 +1,387 @@
+"""What staff, users and rules do to a ticket. The only writer of ticket state.
+
+Each verb checks the change, applies it, records one event per changed field, and publishes a
+domain event. None of them commits: the request or job that opened the session does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from huiying import events
+from huiying.accounts import service as accounts
+from huiying.accounts.actor import SYSTEM, Actor
+from huiying.accounts.models import Team, User
+from huiying.categories import service as categories
+from huiying.config import Settings
+from huiying.errors import Conflict, InvalidInput
+from huiying.kit.clock import utcnow
+from huiying.kit.text import search_tokens
+from huiying.tickets import attachments, history, lifecycle
+from huiying.tickets.enums import Delivery, MessageKind, Priority, Status
+from huiying.tickets.models import Message, Ticket, TicketTag
+from huiying.worker import outbox
+
+PATCHABLE = ("title", "category", "subcategory", "priority", "team", "assignee", "tags", "vip")
+
+
+def _changed(
+    session: Session, ticket: Ticket, actor: Actor, changes: dict[str, tuple[Any, Any]]
+) -> None:
+    if not changes:
+        return
+    now = utcnow()
+    ticket.updated_at = now
+    for field, (old, new) in changes.items():
+        history.record(
+            session,
+            ticket_id=ticket.id,
+            actor=actor,
+            action="field_changed",
+            field=field,
+            old=old,
+            new=new,
+            at=now,
+        )
+    events.publish(
+        session,
+        events.TicketChanged(ticket_id=ticket.id, changes=changes, actor_type=actor.type.value),
+    )
+
+
+def _require_live(ticket: Ticket) -> None:
+    if ticket.status == Status.MERGED:
+        target = ticket.merged_into.number if ticket.merged_into else "another ticket"
+        raise Conflict(
+            f"ticket {ticket.number} was merged into {target}; work on that ticket",
+            code="ticket_merged",
+            details={"merged_into": target},
+        )
+
+
+def categorize(
+    session: Session,
+    ticket: Ticket,
+    *,
+    category: str | None,
+    subcategory: str | None,
+    actor: Actor,
+    needs_refinement: bool | None = None,
+) -> None:
+    """Set category and sub-category (checked against the taxonomy)."""
+    _require_live(ticket)
+    categories.check(session, category, subcategory)
+    changes: dict[str, tuple[Any, Any]] = {}
+    if ticket.category != category:
+        changes["category"] = (ticket.category, category)
+        ticket.category = category
+    if ticket.subcategory != subcategory:
+        changes["subcategory"] = (ticket.subcategory, subcategory)
+        ticket.subcategory = subcategory
+    if needs_refinement is not None and ticket.needs_refinement != needs_refinement:
+        changes["needs_refinement"] = (ticket.needs_refinement, needs_refinement)
+        ticket.needs_refinement = needs_refinement
+    _changed(session, ticket, actor, changes)
+
+
+def set_priority(session: Session, ticket: Ticket, *, priority: Priority, actor: Actor) -> None:
+    _require_live(ticket)
+    if ticket.priority != priority.value:
+        changes = {"priority": (ticket.priority, priority.value)}
+        ticket.priority = priority.value
+        _changed(session, ticket, actor, changes)
+
+
+def assign(
+    session: Session, ticket: Ticket, *, team: Team | None, assignee: User | None, actor: Actor
+) -> None:
+    """Give the ticket to a team and/or a person; None takes it away."""
+    _require_live(ticket)
+    changes: dict[str, tuple[Any, Any]] = {}
+    if ticket.team_id != (team.id if team else None):
+        changes["team"] = (ticket.team.slug if ticket.team else None, team.slug if team else None)
+        ticket.team = team
+    if ticket.assignee_id != (assignee.id if assignee else None):
+        old = ticket.assignee.email if ticket.assignee else None
+        changes["assignee"] = (old, assignee.email if assignee else None)
+        ticket.assignee = assignee
+    _changed(session, ticket, actor, changes)
+
+
+def set_tags(session: Session, ticket: Ticket, *, tags: Iterable[str], actor: Actor) -> None:
+    _require_live(ticket)
+    wanted = list(dict.fromkeys(tags))
+    if set(wanted) == set(ticket.tags):
+        return
+    old = ticket.tags
+    ticket.tag_rows = [row for row in ticket.tag_rows if row.tag in wanted] + [
+        TicketTag(tag=tag) for tag in wanted if tag not in old
+    ]
+    _changed(session, ticket, actor, {"tags": (old, sorted(wanted))})
+
+
+def add_tags(session: Session, ticket: Ticket, *, tags: Iterable[str], actor: Actor) -> None:
+    set_tags(session, ticket, tags=[*ticket.tags, *tags], actor=actor)
+
+
+def retitle(session: Session, ticket: Ticket, *, title: str, actor: Actor) -> None:
+    _require_live(ticket)
+    if ticket.title != title:
+        changes = {"title": (ticket.title, title)}
+        ticket.title = title
+        ticket.search_tokens = search_tokens(title, ticket.description)
+        _changed(session, ticket, actor, changes)
+
+
+def set_vip(session: Session, ticket: Ticket, *, vip: bool, actor: Actor) -> None:
+    _require_live(ticket)
+    if ticket.vip != vip:
+        changes = {"vip": (ticket.vip, vip)}
+        ticket.vip = vip
+        _changed(session, ticket, actor, changes)
+
+
+def update_ticket(session: Session, ticket: Ticket, *, patch: dict[str, Any], actor: Actor) -> None:
+    """Apply a PATCH: only the keys present change; `None` clears team, assignee, category."""
+    unknown = set(patch) - set(PATCHABLE)
+    if unknown:
+        raise InvalidInput(f"these fields cannot be changed: {', '.join(sorted(unknown))}")
+    if "title" in patch:
+        if not patch["title"]:
+            raise InvalidInput("the title cannot be empty", code="empty_title")
+        retitle(session, ticket, title=patch["title"], actor=actor)
+    if "category" in patch or "subcategory" in patch:
+        category = patch.get("category", ticket.category)
+        # A new category invalidates the old sub-category unless a new one is given.
+        keep_sub = "category" not in patch or category == ticket.category
+        subcategory = patch.get("subcategory", ticket.subcategory if keep_sub else None)
+        categorize(
+            session,
+            ticket,
+            category=category,
+            subcategory=subcategory,
+            actor=actor,
+            needs_refinement=False if category else None,
+        )
+    if patch.get("priority") is not None:
+        set_priority(session, ticket, priority=Priority(patch["priority"]), actor=actor)
+    if "team" in patch or "assignee" in patch:
+        team = ticket.team
+        if "team" in patch:
+            team = accounts.team_by_slug(session, patch["team"]) if patch["team"] else None
+        assignee = ticket.assignee
+        if "assignee" in patch:
+            assignee = (
+                accounts.user_by_email(session, patch["assignee"]) if patch["assignee"] else None
+            )
+        assign(session, ticket, team=team, assignee=assignee, actor=actor)
+    if patch.get("tags") is not None:
+        set_tags(session, ticket, tags=patch["tags"], actor=actor)
+    if patch.get("vip") is not None:
+        set_vip(session, ticket, vip=patch["vip"], actor=actor)
+
+
+def change_status(
+    session: Session, ticket: Ticket, *, status: Status, actor: Actor, note: str | None = None
+) -> None:
+    """Move the ticket through the status machine; the same status again is a no-op."""
+    current = Status(ticket.status)
+    if current == status:
+        return
+    lifecycle.check_transition(current, status)
+    now = utcnow()
+    if lifecycle.is_reopen(current, status):
+        ticket.reopen_count += 1
+        ticket.resolved_at = None
+        ticket.closed_at = None
+    if status == Status.RESOLVED:
+        ticket.resolved_at = now
+    if status == Status.CLOSED:
+        ticket.closed_at = now
+        ticket.resolved_at = ticket.resolved_at or now
+    ticket.status = status.value
+    ticket.updated_at = now
+    history.record(
+        session,
+        ticket_id=ticket.id,
+        actor=actor,
+        action="status_changed",
+        field="status",
+        old=current.value,
+        new=status.value,
+        data={"note": note} if note else None,
+        at=now,
+    )
+    if note:
+        _add_message(session, ticket, kind=MessageKind.NOTE, body=note, actor=actor)
+    events.publish(
+        session, events.StatusChanged(ticket_id=ticket.id, old=current.value, new=status.value)
+    )
+
+
+def _add_message(
+    session: Session,
+    ticket: Ticket,
+    *,
+    kind: MessageKind,
+    body: str,
+    actor: Actor,
+    channel: str | None = None,
+    source_ref: str | None = None,
+) -> Message:
+    message = Message(
+        ticket_id=ticket.id,
+        kind=kind.value,
+        author_type=actor.type.value,
+        author_id=actor.staff_id,
+        author_name=actor.name[:100],
+        body=body,
+        channel=channel or ticket.channel,
+        source_ref=source_ref,
+        delivery=(Delivery.QUEUED if kind == MessageKind.REPLY else Delivery.NOT_NEEDED).value,
+        created_at=utcnow(),
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def add_reply(
+    session: Session,
+    ticket: Ticket,
+    *,
+    body: str,
+    internal: bool,
+    actor: Actor,
+    settings: Settings,
+    attachment_ids: list[str] | None = None,
+) -> Message:
+    """A public reply (sent out through the ticket's channel) or an internal note."""
+    _require_live(ticket)
+    if not internal and ticket.status == Status.CLOSED:
+        raise Conflict("the ticket is closed; reopen it before replying", code="ticket_closed")
+    kind = MessageKind.NOTE if internal else MessageKind.REPLY
+    message = _add_message(session, ticket, kind=kind, body=body, actor=actor)
+    files = attachments.claim(
+        session,
+        ids=attachment_ids or [],
+        ticket_id=ticket.id,
+        message_id=message.id,
+        limit=settings.max_attachments_per_ticket,
+    )
+    now = utcnow()
+    ticket.updated_at = now
+    history.record(
+        session,
+        ticket_id=ticket.id,
+        actor=actor,
+        action="note_added" if internal else "reply_added",
+        data={"message_id": message.id, "attachments": [f.id for f in files]},
+        at=now,
+    )
+    if not internal:
+        if ticket.first_responded_at is None and actor.is_staff:
+            ticket.first_responded_at = now
+        outbox.enqueue(session, "deliver_message", {"message_id": message.id})
+        if ticket.status == Status.NEW:
+            change_status(session, ticket, status=Status.OPEN, actor=actor)
+    events.publish(
+        session,
+        events.MessageAdded(
+            ticket_id=ticket.id,
+            message_id=message.id,
+            kind=kind.value,
+            author_type=actor.type.value,
+        ),
+    )
+    return message
+
+
+def add_user_message(
+    session: Session,
+    ticket: Ticket,
+    *,
+    body: str,
+    actor: Actor,
+    settings: Settings,
+    channel: str | None = None,
+    source_ref: str | None = None,
+    attachment_ids: list[str] | None = None,
+) -> Message:
+    """The user adds to their feedback; a ticket waiting for them goes back to the agent."""
+    _require_live(ticket)
+    message = _add_message(
+        session,
+        ticket,
+        kind=MessageKind.USER,
+        body=body,
+        actor=actor,
+        channel=channel,
+        source_ref=source_ref,
+    )
+    files = attachments.claim(
+        session,
+        ids=attachment_ids or [],
+        ticket_id=ticket.id,
+        message_id=message.id,
+        limit=settings.max_attachments_per_ticket,
+    )
+    ticket.updated_at = utcnow()
+    history.record(
+        session,
+        ticket_id=ticket.id,
+        actor=actor,
+        action="user_message_added",
+        data={"message_id": message.id, "attachments": [f.id for f in files]},
+    )
+    if ticket.status == Status.PENDING:
+        change_status(session, ticket, status=Status.OPEN, actor=SYSTEM, note=None)
+    events.publish(
+        session,
+        events.MessageAdded(
+            ticket_id=ticket.id, message_id=message.id, kind="user", author_type=actor.type.value
+        ),
+    )
+    return message
+
+
+def merge(session: Session, source: Ticket, *, into: Ticket, actor: Actor) -> None:
+    """Fold `source` into `into`: source becomes merged, both keep their whole history."""
+    if source.id == into.id:
+        raise Conflict("a ticket cannot be merged into itself", code="merge_into_self")
+    lifecycle.check_merge(Status(source.status), Status(into.status))
+    now = utcnow()
+    old_status = source.status
+    source.status = Status.MERGED.value
+    source.merged_into = into
+    source.updated_at = now
+    into.updated_at = now
+    missing_tags = [tag for tag in source.tags if tag not in into.tags]
+    if missing_tags:
+        into.tag_rows.extend(TicketTag(tag=tag) for tag in missing_tags)
+    history.record(
+        session,
+        ticket_id=source.id,
+        actor=actor,
+        action="merged_into",
+        field="status",
+        old=old_status,
+        new=Status.MERGED.value,
+        data={"into": into.number},
+        at=now,
+    )
+    history.record(
+        session,
+        ticket_id=into.id,
+        actor=actor,
+        action="merged_from",
+        data={"from": source.number, "tags_added": missing_tags},
+        at=now,
+    )
+    events.publish(
+        session, events.StatusChanged(ticket_id=source.id, old=old_status, new=Status.MERGED.value)
+    )
+    events.publish(session, events.TicketsMerged(ticket_id=source.id, into_id=into.id))

@@ -1,0 +1,166 @@
+"""Shared fixtures: the same tests run on SQLite and on PostgreSQL.
+
+PostgreSQL comes from HUIYING_TEST_DATABASE_URL. Without it the PostgreSQL half is skipped with
+a message, except under CI=true, where a missing or unreachable PostgreSQL fails the run.
+Each test gets an empty, migrated database: SQLite from a copied template file, PostgreSQL by
+truncating a database migrated once per test process.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from huiying import migrate
+from huiying.accounts import service as accounts
+from huiying.accounts.roles import Role
+from huiying.app import create_app
+from huiying.bootstrap import ensure_defaults
+from huiying.config import Settings
+from huiying.db import Database
+from huiying.models import metadata
+
+PG_ENV = "HUIYING_TEST_DATABASE_URL"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PASSWORD = "correct horse battery staple"
+
+
+def postgres_url() -> str | None:
+    """The PostgreSQL URL for tests, or None (skip) — but never None under CI."""
+    url = os.environ.get(PG_ENV)
+    if not url:
+        if IN_CI:
+            pytest.fail(f"CI=true but {PG_ENV} is not set: the PostgreSQL tests must run in CI")
+        return None
+    return url
+
+
+def _worker_database(base_url: str, suffix: str) -> str:
+    """A database of our own on the server of `base_url` (one per xdist worker)."""
+    url = make_url(base_url)
+    name = f"huiying_test_{suffix}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        message = f"PostgreSQL at {url.render_as_string()} is not usable: {exc}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    finally:
+        admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def worker_id_suffix(request: pytest.FixtureRequest) -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    database = Database(f"sqlite:///{path}")
+    migrate.upgrade(database.engine)
+    with database.write() as session:
+        ensure_defaults(session)
+    with database.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated(worker_id_suffix: str) -> Iterator[str]:
+    base = postgres_url()
+    if base is None:
+        pytest.skip(f"PostgreSQL tests skipped: set {PG_ENV} to run them")
+    url = _worker_database(base, worker_id_suffix)
+    engine = create_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+
+
+def _truncate_all(database: Database) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with database.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """An empty, migrated database with the default teams and categories."""
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "huiying.db"
+        shutil.copyfile(template, path)
+        database = Database(f"sqlite:///{path}")
+        yield database
+        database.dispose()
+        return
+    url: str = request.getfixturevalue("postgres_migrated")
+    database = Database(url)
+    _truncate_all(database)
+    with database.write() as session:
+        ensure_defaults(session)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db: Database) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "var",
+        database_url=db.url,
+        secret_key="test-secret-key-" + "x" * 32,
+        embedded_jobs=False,
+        rate_limit_intake="0",
+        rate_limit_login="0",
+    )
+
+
+@pytest.fixture
+def app_client(settings: Settings, db: Database) -> Iterator[TestClient]:
+    app = create_app(settings, db)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+@dataclass(frozen=True)
+class StaffLogin:
+    email: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def login(client: TestClient, db: Database, *, email: str, role: Role, teams: list[str] | None = None) -> StaffLogin:
+    """Create a staff account and log it in through the API."""
+    with db.write() as session:
+        accounts.create_user(session, email=email, password=PASSWORD, role=role, team_slugs=teams or [])
+    answer = client.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    return StaffLogin(email=email, token=answer.json()["access_token"])
+
+
+@pytest.fixture
+def admin(app_client: TestClient, db: Database) -> StaffLogin:
+    return login(app_client, db, email="admin@example.com", role=Role.ADMIN)
