@@ -52,7 +52,7 @@ def _worker_database(base_url: str, suffix: str) -> str:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure: report it and skip or fail
         message = f"PostgreSQL at {url.render_as_string()} is not usable: {exc}"
         if IN_CI:
             pytest.fail(message)
@@ -152,10 +152,14 @@ class StaffLogin:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def login(client: TestClient, db: Database, *, email: str, role: Role, teams: list[str] | None = None) -> StaffLogin:
+def login(
+    client: TestClient, db: Database, *, email: str, role: Role, teams: list[str] | None = None
+) -> StaffLogin:
     """Create a staff account and log it in through the API."""
     with db.write() as session:
-        accounts.create_user(session, email=email, password=PASSWORD, role=role, team_slugs=teams or [])
+        accounts.create_user(
+            session, email=email, password=PASSWORD, role=role, team_slugs=teams or []
+        )
     answer = client.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD})
     assert answer.status_code == 200, answer.text
     return StaffLogin(email=email, token=answer.json()["access_token"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from huiying.migrate import include_object
 from huiying.models import metadata
 
 config = context.config
@@ -26,6 +27,7 @@ def run() -> None:
         target_metadata=metadata,
         render_as_batch=True,
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
