@@ -110,14 +110,14 @@ def _conditions(session: Session, query: TicketQuery) -> list[ColumnElement[bool
         conditions.append(Ticket.status.in_([s.value for s in query.status]))
     if query.priority:
         conditions.append(Ticket.priority.in_([p.value for p in query.priority]))
-    for field, value in (
+    for attribute, value in (
         (Ticket.category, query.category),
         (Ticket.subcategory, query.subcategory),
         (Ticket.channel, query.channel),
         (Ticket.user_id, query.user_id),
     ):
         if value is not None:
-            conditions.append(field == value)
+            conditions.append(attribute == value)
     if query.vip is not None:
         conditions.append(Ticket.vip.is_(query.vip))
     if query.needs_refinement is not None:
