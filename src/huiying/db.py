@@ -7,12 +7,15 @@ Sessions come in two kinds. On SQLite a transaction that will write starts with
 `BEGIN IMMEDIATE`: it takes the single write lock up front and waits for it (busy_timeout),
 instead of starting as a reader and failing with SQLITE_BUSY when it later tries to write.
 Read-only sessions start with a plain `BEGIN` and never block writers (WAL).
+Writers of one process also queue on a lock in Python: a waiting thread wakes the moment the
+previous writer commits, where SQLite's own busy handler would sleep and poll.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -85,7 +88,10 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # The pool is as large as the web process's thread pool (40), so a busy process reuses
+    # connections instead of opening and closing overflow ones. No pre-ping: a round trip per
+    # checkout; a connection broken by a server restart is detected when used and replaced.
+    return create_engine(url, pool_size=40, max_overflow=10, pool_recycle=1800)
 
 
 def _run_after_commit(session: Session) -> None:
@@ -105,8 +111,17 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
-        self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
+        # PostgreSQL reads run in autocommit: no BEGIN/ROLLBACK round trips around a page of
+        # results. (SQLite keeps its BEGIN: it costs nothing there and gives one snapshot.)
+        read_engine = (
+            self.engine
+            if self.is_sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        self._read = sessionmaker(bind=read_engine, expire_on_commit=False)
         self._write = sessionmaker(bind=write_engine, expire_on_commit=False)
+        # Re-entrant: a write opened inside another one on the same thread must not deadlock here.
+        self._writer_lock = threading.RLock() if self.is_sqlite else None
         for factory in (self._read, self._write):
             event.listen(factory, "after_commit", _run_after_commit)
             event.listen(factory, "after_soft_rollback", lambda s, _t: _drop_after_commit(s))
@@ -118,7 +133,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session whose transaction commits on success and rolls back on any error."""
-        with self._write.begin() as session:
+        with self._writer_lock or nullcontext(), self._write.begin() as session:
             yield session
 
     @contextmanager

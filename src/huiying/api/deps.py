@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from huiying.accounts import service as accounts
+from huiying.accounts import tokens
 from huiying.accounts.actor import Actor, platform_user
+from huiying.accounts.tokens import TTLCache
 from huiying.config import Settings
 from huiying.db import Database
 from huiying.errors import Unauthenticated
+from huiying.kit.clock import utcnow
 
 _bearer = HTTPBearer(auto_error=False, description="a token from POST /api/v1/auth/token")
 
 
-def get_db(request: Request) -> Database:
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency on the
+# thread pool, a hop that costs more than the work.
+
+
+async def get_db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -30,7 +40,31 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def optional_staff(
+_actors: TTLCache[Actor] = TTLCache(ttl=10.0)
+
+
+def _actor_for_token(db: Database, token: str) -> Actor:
+    key = tokens.digest(token)
+    cached = _actors.get(key)
+    if cached is not None:
+        return cached
+    with db.read() as session:
+        row = accounts.resolve_token(session, token)
+        scopes = frozenset(row.scopes) if row.kind == "api_key" and row.scopes else None
+        actor = accounts.actor_for(row.user, scopes=scopes)
+        not_after = None
+        if row.expires_at is not None:
+            not_after = time.monotonic() + (row.expires_at - utcnow()).total_seconds()
+    _actors.put(key, actor, not_after=not_after)
+    return actor
+
+
+def forget_token(token: str) -> None:
+    """Drop a token from this process's cache (after logout or revocation)."""
+    _actors.forget(tokens.digest(token))
+
+
+async def optional_staff(
     request: Request,
     db: Annotated[Database, Depends(get_db)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -38,20 +72,20 @@ def optional_staff(
     """The staff member behind the bearer token, None without one; a bad token is a 401."""
     if credentials is None:
         return None
-    with db.read() as session:
-        token = accounts.resolve_token(session, credentials.credentials)
-        scopes = frozenset(token.scopes) if token.kind == "api_key" and token.scopes else None
-        return accounts.actor_for(token.user, scopes=scopes, ip=client_ip(request))
+    actor = _actors.get(tokens.digest(credentials.credentials))
+    if actor is None:
+        actor = await run_in_threadpool(_actor_for_token, db, credentials.credentials)
+    return replace(actor, ip=client_ip(request))
 
 
-def staff(actor: Annotated[Actor | None, Depends(optional_staff)]) -> Actor:
+async def staff(actor: Annotated[Actor | None, Depends(optional_staff)]) -> Actor:
     """The calling staff member; 401 without a valid bearer token."""
     if actor is None:
         raise Unauthenticated("this needs a staff bearer token: POST /api/v1/auth/token")
     return actor
 
 
-def staff_or_user(
+async def staff_or_user(
     request: Request, actor: Annotated[Actor | None, Depends(optional_staff)]
 ) -> Actor:
     """Staff when a token is sent, otherwise the anonymous platform user of a public endpoint."""

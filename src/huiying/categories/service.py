@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+import weakref
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from huiying.categories.defaults import DEFAULT_CATEGORIES
@@ -47,13 +49,37 @@ def tree(session: Session, *, include_inactive: bool = False) -> list[CategoryNo
     ]
 
 
+# Intake checks every ticket's category; the taxonomy changes rarely, so each process keeps it
+# for a few seconds (and drops it at once when it edits it itself).
+CACHE_SECONDS = 10.0
+_cache: weakref.WeakKeyDictionary[Engine, tuple[float, dict[str, CategoryNode]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def active_by_slug(session: Session) -> dict[str, CategoryNode]:
+    """The active categories by slug, from a short-lived per-process cache."""
+    engine = session.get_bind().engine
+    cached = _cache.get(engine)
+    now = time.monotonic()
+    if cached is None or cached[0] < now:
+        cached = (now + CACHE_SECONDS, {node.slug: node for node in tree(session)})
+        _cache[engine] = cached
+    return cached[1]
+
+
+def forget_cached(session: Session) -> None:
+    """Drop this process's cached taxonomy (after an edit)."""
+    _cache.pop(session.get_bind().engine, None)
+
+
 def check(session: Session, category: str | None, subcategory: str | None) -> None:
     """Raise InvalidInput unless the pair names an active category and one of its children."""
     if category is None:
         if subcategory is not None:
             raise InvalidInput("a subcategory needs its category", code="unknown_category")
         return
-    nodes = {node.slug: node for node in tree(session)}
+    nodes = active_by_slug(session)
     node = nodes.get(category)
     if node is None:
         raise InvalidInput(
@@ -98,4 +124,5 @@ def ensure_defaults(session: Session) -> int:
             )
             created += 1
     session.flush()
+    forget_cached(session)
     return created

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from huiying.accounts.models import User
 from huiying.api.deps import DB, AppSettings, Caller, Staff
+from huiying.api.responses import json_model, json_models
 from huiying.config import Settings
 from huiying.errors import Forbidden, InvalidInput, NotFound
 from huiying.portal.links import portal_url
@@ -52,12 +53,11 @@ def _check_idempotency_key(value: str | None) -> str | None:
 @router.post("/feedback", status_code=201, response_model=FeedbackCreated, tags=["intake"])
 def submit_feedback(
     feedback: FeedbackIn,
-    response: Response,
     db: DB,
     settings: AppSettings,
     caller: Caller,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-) -> FeedbackCreated:
+) -> Response:
     """Public intake: one ticket per piece of feedback; retries with the same key are safe."""
     key = _check_idempotency_key(idempotency_key)
     if not caller.is_staff:
@@ -77,9 +77,8 @@ def submit_feedback(
             created_at=ticket.created_at,
             portal_url=portal_url(settings.base_url, settings.resolved_secret_key, ticket.number),
         )
-    if not result.created:
-        response.headers["Idempotent-Replayed"] = "true"
-    return answer
+    headers = None if result.created else {"Idempotent-Replayed": "true"}
+    return json_model(answer, status_code=201, headers=headers)
 
 
 @router.post("/attachments", status_code=201, response_model=AttachmentOut, tags=["intake"])
@@ -88,7 +87,7 @@ def upload_attachment(
     db: DB,
     settings: AppSettings,
     caller: Caller,
-) -> AttachmentOut:
+) -> Response:
     """Upload one file; pass its id in `attachments` of feedback or a reply."""
     with db.write() as session:
         stored = attachments.store_upload(
@@ -99,7 +98,7 @@ def upload_attachment(
             max_bytes=settings.max_attachment_bytes,
             uploaded_by_id=caller.staff_id,
         )
-        return present.attachment_out(stored)
+        return json_model(present.attachment_out(stored), status_code=201)
 
 
 @router.get("/attachments/{attachment_id}", response_class=FileResponse)
@@ -194,7 +193,7 @@ def list_tickets(
     sort: Annotated[str, Query(pattern="^(-created|created|priority|due)$")] = "-created",
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=repository.MAX_LIMIT)] = 50,
-) -> TicketList:
+) -> Response:
     """Tickets matching every given filter, newest first unless `sort` says otherwise."""
     if assignee == "me":
         assignee = None if actor.staff_id is None else _email_of(db, actor.staff_id)
@@ -219,7 +218,8 @@ def list_tickets(
     )
     with db.read() as session:
         rows, next_cursor = repository.list_tickets(session, query, cursor=cursor, limit=limit)
-        return TicketList(items=[present.ticket_out(t) for t in rows], next_cursor=next_cursor)
+        page = TicketList(items=[present.ticket_out(t) for t in rows], next_cursor=next_cursor)
+    return json_model(page)
 
 
 def _email_of(db: DB, staff_id: int) -> str:
@@ -236,34 +236,34 @@ def _files(session: Session, ticket_id: int) -> list[Attachment]:
 
 
 @router.get("/tickets/{number}", response_model=TicketOut)
-def get_ticket(number: str, db: DB, actor: Staff) -> TicketOut:
+def get_ticket(number: str, db: DB, actor: Staff) -> Response:
     with db.read() as session:
         ticket = get_ticket_for(session, actor, number)
-        return present.ticket_out(ticket, files=_files(session, ticket.id))
+        return json_model(present.ticket_out(ticket, files=_files(session, ticket.id)))
 
 
 @router.patch("/tickets/{number}", response_model=TicketOut)
-def patch_ticket(number: str, patch: TicketPatch, db: DB, actor: Staff) -> TicketOut:
+def patch_ticket(number: str, patch: TicketPatch, db: DB, actor: Staff) -> Response:
     """Change category, subcategory, priority, team, assignee, tags, title or VIP."""
     with db.write() as session:
         ticket = get_ticket_for(session, actor, number)
         service.update_ticket(
             session, ticket, patch=patch.model_dump(exclude_unset=True), actor=actor
         )
-        return present.ticket_out(ticket, files=_files(session, ticket.id))
+        return json_model(present.ticket_out(ticket, files=_files(session, ticket.id)))
 
 
 @router.post("/tickets/{number}/status", response_model=TicketOut)
-def change_status(number: str, body: StatusIn, db: DB, actor: Staff) -> TicketOut:
+def change_status(number: str, body: StatusIn, db: DB, actor: Staff) -> Response:
     """Move the ticket through the status flow; an illegal move is a 409 naming the allowed ones."""
     with db.write() as session:
         ticket = get_ticket_for(session, actor, number)
         service.change_status(session, ticket, status=body.status, actor=actor, note=body.note)
-        return present.ticket_out(ticket, files=_files(session, ticket.id))
+        return json_model(present.ticket_out(ticket, files=_files(session, ticket.id)))
 
 
 @router.post("/tickets/{number}/replies", status_code=201, response_model=MessageOut)
-def reply(number: str, body: ReplyIn, db: DB, settings: AppSettings, actor: Staff) -> MessageOut:
+def reply(number: str, body: ReplyIn, db: DB, settings: AppSettings, actor: Staff) -> Response:
     """A public reply (sent through the ticket's channel) or, with `internal`, a note."""
     with db.write() as session:
         ticket = get_ticket_for(session, actor, number)
@@ -276,30 +276,28 @@ def reply(number: str, body: ReplyIn, db: DB, settings: AppSettings, actor: Staf
             settings=settings,
             attachment_ids=body.attachments,
         )
-        return present.message_out(message)
+        return json_model(present.message_out(message), status_code=201)
 
 
 @router.get("/tickets/{number}/messages", response_model=list[MessageOut])
-def list_messages(number: str, db: DB, actor: Staff) -> list[MessageOut]:
+def list_messages(number: str, db: DB, actor: Staff) -> Response:
     with db.read() as session:
         ticket = get_ticket_for(session, actor, number)
-        return [
-            present.message_out(m)
-            for m in repository.messages(session, ticket, include_internal=True)
-        ]
+        rows = repository.messages(session, ticket, include_internal=True)
+        return json_models([present.message_out(m) for m in rows], MessageOut)
 
 
 @router.get("/tickets/{number}/timeline", response_model=Timeline)
-def timeline(number: str, db: DB, actor: Staff) -> Timeline:
+def timeline(number: str, db: DB, actor: Staff) -> Response:
     """Every event of the ticket (and of tickets merged into it): who, what, when."""
     with db.read() as session:
         ticket = get_ticket_for(session, actor, number)
         events = [present.event_out(e, n) for e, n in repository.timeline(session, ticket)]
-        return Timeline(number=ticket.number, events=events)
+        return json_model(Timeline(number=ticket.number, events=events))
 
 
 @router.get("/tickets/{number}/attachments", response_model=list[AttachmentOut])
-def list_attachments(number: str, db: DB, actor: Staff) -> list[AttachmentOut]:
+def list_attachments(number: str, db: DB, actor: Staff) -> Response:
     with db.read() as session:
         ticket = get_ticket_for(session, actor, number)
         family = repository.merged_family(session, ticket)
@@ -308,14 +306,14 @@ def list_attachments(number: str, db: DB, actor: Staff) -> list[AttachmentOut]:
             .where(Attachment.ticket_id.in_(family))
             .order_by(Attachment.created_at)
         )
-        return [present.attachment_out(a) for a in rows]
+        return json_models([present.attachment_out(a) for a in rows], AttachmentOut)
 
 
 @router.post("/tickets/{number}/merge", response_model=TicketOut)
-def merge(number: str, body: MergeIn, db: DB, actor: Staff) -> TicketOut:
+def merge(number: str, body: MergeIn, db: DB, actor: Staff) -> Response:
     """Merge this ticket into `into`; answers the ticket it was merged into."""
     with db.write() as session:
         source = get_ticket_for(session, actor, number)
         target = get_ticket_for(session, actor, body.into)
         service.merge(session, source, into=target, actor=actor)
-        return present.ticket_out(target, files=_files(session, target.id))
+        return json_model(present.ticket_out(target, files=_files(session, target.id)))

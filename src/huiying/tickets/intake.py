@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from huiying import events
@@ -156,8 +156,9 @@ def create_ticket(
         limit=settings.max_attachments_per_ticket,
     )
     if claimed:
-        for key in claimed:
-            session.get_one(IntakeKey, key).ticket_id = ticket.id
+        session.execute(
+            update(IntakeKey).where(IntakeKey.key.in_(claimed)).values(ticket_id=ticket.id)
+        )
     history.record(
         session,
         ticket_id=ticket.id,

@@ -87,7 +87,7 @@ class Ticket(Base):
 
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     # jieba-cut words of title and description; indexed by FTS5 (SQLite) or GIN (PostgreSQL).
-    search_tokens: Mapped[str] = mapped_column(Text, default="")
+    search_tokens: Mapped[str] = mapped_column(Text, default="", deferred=True)
 
     team: Mapped[Team | None] = relationship(lazy="joined")
     assignee: Mapped[User | None] = relationship(lazy="joined")

@@ -1,0 +1,33 @@
+"""JSON answers serialised once, by pydantic's own serializer.
+
+Endpoints still declare `response_model` for the OpenAPI document, but return a ready
+Response: FastAPI would otherwise validate the model a second time and encode it again, on
+an extra thread-pool hop for every synchronous endpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import Response
+from pydantic import BaseModel, TypeAdapter
+
+_list_adapters: dict[type[BaseModel], TypeAdapter[list[BaseModel]]] = {}
+
+
+def json_model(
+    model: BaseModel, *, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        model.model_dump_json(),
+        status_code=status_code,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def json_models(models: Sequence[BaseModel], model_type: type[BaseModel]) -> Response:
+    adapter = _list_adapters.get(model_type)
+    if adapter is None:
+        adapter = _list_adapters[model_type] = TypeAdapter(list[model_type])  # type: ignore[valid-type]
+    return Response(adapter.dump_json(list(models)), media_type="application/json")
