@@ -15,16 +15,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import fresh_database, median_of, server, token, wrk
+from seed import seed_tickets
 from sqlalchemy import event, func, select
 
-from common import fresh_database, median_of, server, token, wrk
 from huiying.accounts.actor import SYSTEM
 from huiying.config import Settings
 from huiying.db import Database
 from huiying.tickets import intake
 from huiying.tickets.models import Ticket
 from huiying.tickets.schemas import FeedbackIn
-from seed import seed_tickets
 
 DESCRIPTION = (
     "充值会员的时候提示支付失败，但是微信已经扣款68元，会员也没有开通，订单号在截图里，请尽快退款或者开通。"
