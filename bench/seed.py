@@ -17,11 +17,21 @@ from huiying.db import Database
 from huiying.demo.samples import APP_VERSIONS, CITIES, DEVICES, SAMPLES
 from huiying.kit.sql import dialect_insert
 from huiying.kit.text import search_tokens
+from huiying.privacy import crypto
+from huiying.privacy.masking import mask_contact
 from huiying.tickets.models import Ticket, TicketCounter, TicketEvent
 from huiying.tickets.numbering import day_key, format_number
 
 STATUSES = ["new"] * 20 + ["open"] * 15 + ["pending"] * 10 + ["resolved"] * 15 + ["closed"] * 40
 BATCH = 5000
+
+
+def _contact_columns(contact: str) -> dict[str, str]:
+    return {
+        "contact_encrypted": crypto.encrypt(contact),
+        "contact_masked": mask_contact(contact),
+        "contact_digest": crypto.digest(contact),
+    }
 
 
 def seed_tickets(
@@ -52,7 +62,7 @@ def seed_tickets(
                         ["app", "app", "app", "web", "email", "hotline", "wechat"]
                     ),
                     "user_id": f"u{rng.randrange(10**7, 10**8)}",
-                    "contact": f"1{rng.choice('3589')}{rng.randrange(10**8, 10**9)}",
+                    **_contact_columns(f"1{rng.choice('3589')}{rng.randrange(10**8, 10**9)}"),
                     "title": sample.title,
                     "description": sample.description,
                     "category": sample.category,

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
-from huiying import __version__
+from huiying import __version__, web, wiring
 from huiying.accounts.api import router as accounts_router
 from huiying.api import errors
 from huiying.api.middleware import BodyLimit, Metrics
+from huiying.api.ratelimit import Limits
 from huiying.api.system import router as system_router
+from huiying.audit.api import router as audit_router
 from huiying.categories.api import router as categories_router
 from huiying.config import MIB, Settings, get_settings
 from huiying.db import Database
 from huiying.kit import text
+from huiying.moderation.api import router as moderation_router
+from huiying.privacy import crypto
+from huiying.privacy.api import router as privacy_router
+from huiying.quality.api import router as quality_router
 from huiying.tickets.api import router as tickets_router
+from huiying.web import auth as web_auth
+from huiying.web.security import SecurityHeaders
 from huiying.worker import outbox
 from huiying.worker.runner import EmbeddedRunner
 
@@ -56,9 +66,24 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.settings = settings
     app.state.db = database
+    app.state.limits = Limits.from_settings(settings)
+    crypto.configure(settings.resolved_secret_key, settings.previous_secret_keys)
     errors.install(app)
-    for router in (system_router, accounts_router, categories_router, tickets_router):
+    web_auth.install(app)
+    wiring.install_handlers()
+    for router in (
+        system_router,
+        accounts_router,
+        categories_router,
+        tickets_router,
+        quality_router,
+        moderation_router,
+        privacy_router,
+        audit_router,
+        web_auth.router,
+    ):
         app.include_router(router)
+    app.mount("/static", StaticFiles(directory=Path(web.__file__).parent / "static"), name="static")
 
     def limit_for(path: str) -> int:
         if path.startswith(UPLOAD_PATHS):
@@ -66,5 +91,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return settings.max_json_bytes
 
     app.add_middleware(BodyLimit, limit_for=limit_for)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(Metrics)
     return app

@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     database_url: str = ""
     broker_url: str | None = None
     secret_key: str = ""
+    # Comma-separated older keys, still accepted while `huiying privacy rotate-keys` runs.
+    previous_secret_keys_csv: str = Field(
+        default="", validation_alias="HUIYING_PREVIOUS_SECRET_KEYS"
+    )
     base_url: str = "http://127.0.0.1:8000"
     timezone: str = "Asia/Shanghai"
     ticket_number_prefix: str = "HY"
@@ -37,6 +41,12 @@ class Settings(BaseSettings):
 
     rate_limit_intake: str = "30/minute"
     rate_limit_login: str = "10/minute"
+    rate_limit_portal: str = "60/minute"
+    # Where rate-limit counters live: memory:// (one process) or redis://host:6379 (shared).
+    rate_limit_storage: str = "memory://"
+    # Robot webhook (WeCom / DingTalk / Feishu style JSON POST) for compliance alerts.
+    compliance_webhook_url: str | None = None
+    session_ttl_hours: int = Field(default=12, gt=0)
 
     log_level: str = "INFO"
     embedded_jobs: bool = True
@@ -58,6 +68,10 @@ class Settings(BaseSettings):
     @property
     def attachments_dir(self) -> Path:
         return self.data_dir / "attachments"
+
+    @property
+    def previous_secret_keys(self) -> tuple[str, ...]:
+        return tuple(k.strip() for k in self.previous_secret_keys_csv.split(",") if k.strip())
 
     @property
     def resolved_secret_key(self) -> str:

@@ -72,6 +72,6 @@ class RateLimited(HuiyingError):
     status_code = 429
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message, details={"retry_after": retry_after})
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, details={"retry_after": retry_after}, code=code)
         self.retry_after = retry_after

@@ -1,8 +1,11 @@
 """Every table of the application, imported in one place so the metadata is complete."""
 
 from huiying.accounts.models import AccessToken, Team, TeamMember, User
+from huiying.audit.models import AuditEntry, AuditHead
 from huiying.categories.models import Category
 from huiying.db import Base
+from huiying.moderation.models import Freeze
+from huiying.quality.models import QAReview
 from huiying.tickets.models import (
     Attachment,
     IntakeKey,
@@ -12,6 +15,7 @@ from huiying.tickets.models import (
     TicketEvent,
     TicketTag,
 )
+from huiying.web.models import WebSession
 from huiying.worker.models import OutboxJob
 
 metadata = Base.metadata
@@ -19,10 +23,14 @@ metadata = Base.metadata
 __all__ = [
     "AccessToken",
     "Attachment",
+    "AuditEntry",
+    "AuditHead",
     "Category",
+    "Freeze",
     "IntakeKey",
     "Message",
     "OutboxJob",
+    "QAReview",
     "Team",
     "TeamMember",
     "Ticket",
@@ -30,5 +38,6 @@ __all__ = [
     "TicketEvent",
     "TicketTag",
     "User",
+    "WebSession",
     "metadata",
 ]

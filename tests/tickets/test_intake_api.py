@@ -15,7 +15,7 @@ NUMBER = re.compile(r"^HY\d{6}-\d{4,}$")
 
 
 def test_feedback_becomes_a_ticket_with_a_number_and_portal_link(
-    app_client: TestClient, admin: StaffLogin
+    app_client: TestClient, admin: StaffLogin, agent: StaffLogin
 ) -> None:
     created = submit(app_client)
     assert NUMBER.match(created["number"])
@@ -31,7 +31,9 @@ def test_feedback_becomes_a_ticket_with_a_number_and_portal_link(
     assert ticket["links"] == {"order_no": "DD202611230001"}
     assert ticket["channel"] == "app"
     assert ticket["priority"] == "medium"
-    assert ticket["contact"] == "138****5678"
+    assert ticket["contact"] == "13812345678"  # an admin may see personal data
+    seen_by_agent = app_client.get(f"/api/v1/tickets/{created['number']}", headers=agent.headers).json()
+    assert seen_by_agent["contact"] == "138****5678"
 
 
 def test_numbers_are_consecutive_within_a_day(app_client: TestClient) -> None:

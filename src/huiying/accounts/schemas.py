@@ -1,16 +1,25 @@
-"""JSON shapes of login and staff."""
+"""JSON shapes of login, staff, teams and API keys."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from huiying.accounts.roles import Role
+from huiying.kit.strings import CleanLine
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")]
+Name = Annotated[CleanLine, Field(min_length=1, max_length=100)]
+Password = Annotated[str, Field(min_length=10, max_length=1024)]
 
 
-class TokenRequest(BaseModel):
+class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+
+class TokenRequest(Strict):
     email: Annotated[str, Field(min_length=3, max_length=254)]
     password: Annotated[str, Field(min_length=1, max_length=1024)]
 
@@ -26,6 +35,20 @@ class TeamOut(BaseModel):
     name_zh: str
     name_en: str
     parent: str | None
+    active: bool
+
+
+class TeamIn(Strict):
+    slug: Slug
+    name_zh: Name
+    name_en: Name
+    parent: Slug | None = None
+
+
+class TeamPatch(Strict):
+    name_zh: Name | None = None
+    name_en: Name | None = None
+    active: bool | None = None
 
 
 class StaffOut(BaseModel):
@@ -33,3 +56,41 @@ class StaffOut(BaseModel):
     display_name: str
     role: str
     teams: list[str]
+    active: bool
+
+
+class StaffIn(Strict):
+    email: Annotated[str, Field(min_length=3, max_length=254)]
+    role: Role
+    password: Password
+    display_name: Name | None = None
+    teams: Annotated[list[Slug], Field(max_length=20)] = []
+
+
+class StaffPatch(Strict):
+    role: Role | None = None
+    teams: Annotated[list[Slug], Field(max_length=20)] | None = None
+    active: bool | None = None
+    display_name: Name | None = None
+    password: Password | None = None
+
+
+class ApiKeyIn(Strict):
+    name: Name
+    user: Annotated[str, Field(min_length=3, max_length=254)]
+    scopes: Annotated[list[str], Field(min_length=1, max_length=20)]
+    expires_in_days: Annotated[int, Field(gt=0, le=3650)] | None = None
+
+
+class ApiKeyOut(BaseModel):
+    id: int
+    name: str
+    user: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    revoked: bool
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str

@@ -19,7 +19,7 @@ from huiying.db import Database
 from huiying.errors import Unauthenticated
 from huiying.kit.clock import utcnow
 
-_bearer = HTTPBearer(auto_error=False, description="a token from POST /api/v1/auth/token")
+bearer = HTTPBearer(auto_error=False, description="a token from POST /api/v1/auth/token")
 
 
 # Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency on the
@@ -51,7 +51,7 @@ def _actor_for_token(db: Database, token: str) -> Actor:
     with db.read() as session:
         row = accounts.resolve_token(session, token)
         scopes = frozenset(row.scopes) if row.kind == "api_key" and row.scopes else None
-        actor = accounts.actor_for(row.user, scopes=scopes)
+        actor = accounts.actor_for(session, row.user, scopes=scopes)
         not_after = None
         if row.expires_at is not None:
             not_after = time.monotonic() + (row.expires_at - utcnow()).total_seconds()
@@ -64,10 +64,15 @@ def forget_token(token: str) -> None:
     _actors.forget(tokens.digest(token))
 
 
+def forget_all_tokens() -> None:
+    """Drop every cached token lookup (after a change to roles, teams or keys)."""
+    _actors.clear()
+
+
 async def optional_staff(
     request: Request,
     db: Annotated[Database, Depends(get_db)],
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor | None:
     """The staff member behind the bearer token, None without one; a bad token is a 401."""
     if credentials is None:

@@ -26,7 +26,7 @@ def deliver_message(db: Database, payload: dict[str, Any]) -> None:
         message.delivered_at = utcnow()
         history.record(
             session,
-            ticket_id=ticket.id,
+            ticket=ticket,
             actor=SYSTEM,
             action="reply_delivered",
             data={"message_id": message.id, "via": adapter.name, "external_id": result.external_id},

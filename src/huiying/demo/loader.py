@@ -163,7 +163,7 @@ def _work_on(
     team_slug = SUBCATEGORY_TEAM.get(sample.subcategory, CATEGORY_TEAM[sample.category])
     team = accounts.team_by_slug(session, team_slug)
     agent = rng.choice(staff_by_team.get(team_slug) or staff_by_team["general"])
-    actor = accounts.actor_for(agent)
+    actor = accounts.actor_for(session, agent)
     replies = samples.REPLIES_EN if sample.description.isascii() else samples.REPLIES_ZH
     fate = rng.random()
     steps: list[tuple[float, int, Callable[[], object]]] = [

@@ -6,21 +6,26 @@ import re
 from datetime import date, datetime, time
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, File, Header, Query, Response, UploadFile
+from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from huiying.accounts import access
+from huiying.accounts.access import Permission
+from huiying.accounts.actor import Actor
 from huiying.accounts.models import User
 from huiying.api.deps import DB, AppSettings, Caller, Staff
+from huiying.api.ratelimit import intake_limits
 from huiying.api.responses import json_model, json_models
+from huiying.audit import service as audit
 from huiying.config import Settings
 from huiying.errors import Forbidden, InvalidInput, NotFound
 from huiying.portal.links import portal_url
 from huiying.tickets import attachments, intake, present, repository, service
 from huiying.tickets.access import get_ticket_for
 from huiying.tickets.enums import PUBLIC_CHANNELS, Priority, Status
-from huiying.tickets.models import Attachment
+from huiying.tickets.models import Attachment, Ticket
 from huiying.tickets.repository import TicketQuery
 from huiying.tickets.schemas import (
     AttachmentOut,
@@ -53,6 +58,7 @@ def _check_idempotency_key(value: str | None) -> str | None:
 @router.post("/feedback", status_code=201, response_model=FeedbackCreated, tags=["intake"])
 def submit_feedback(
     feedback: FeedbackIn,
+    request: Request,
     db: DB,
     settings: AppSettings,
     caller: Caller,
@@ -60,12 +66,15 @@ def submit_feedback(
 ) -> Response:
     """Public intake: one ticket per piece of feedback; retries with the same key are safe."""
     key = _check_idempotency_key(idempotency_key)
-    if not caller.is_staff:
+    if not access.has(caller, Permission.TICKET_CREATE):
         if feedback.channel not in PUBLIC_CHANNELS:
             allowed = ", ".join(sorted(c.value for c in PUBLIC_CHANNELS))
-            raise Forbidden(f"without staff credentials the channel must be one of: {allowed}")
+            raise Forbidden(
+                f"without the ticket:create permission the channel must be one of: {allowed}"
+            )
         if feedback.priority is not None or feedback.tags:
             raise Forbidden("only staff may set priority or tags at intake")
+        intake_limits(request).check(ip=caller.ip, user_id=feedback.user_id)
     with db.write() as session:
         result = intake.create_ticket(
             session, feedback=feedback, actor=caller, settings=settings, idempotency_key=key
@@ -84,11 +93,14 @@ def submit_feedback(
 @router.post("/attachments", status_code=201, response_model=AttachmentOut, tags=["intake"])
 def upload_attachment(
     file: Annotated[UploadFile, File(description="a screenshot, recording or document")],
+    request: Request,
     db: DB,
     settings: AppSettings,
     caller: Caller,
 ) -> Response:
     """Upload one file; pass its id in `attachments` of feedback or a reply."""
+    if not caller.is_staff:
+        intake_limits(request).check(ip=caller.ip, user_id=None)
     with db.write() as session:
         stored = attachments.store_upload(
             session,
@@ -112,7 +124,9 @@ def download_attachment(
             if re.fullmatch(r"[0-9a-f]{32}", attachment_id)
             else None
         )
-        if row is None or row.ticket_id is None:
+        access.require(actor, Permission.TICKET_READ)
+        ticket = session.get(Ticket, row.ticket_id) if row and row.ticket_id else None
+        if row is None or ticket is None or not access.can_see_team(actor, ticket.team_id):
             raise NotFound("no such attachment", code="unknown_attachment")
         file = attachments.served(row, root=settings.attachments_dir)
     return FileResponse(
@@ -195,6 +209,7 @@ def list_tickets(
     limit: Annotated[int, Query(ge=1, le=repository.MAX_LIMIT)] = 50,
 ) -> Response:
     """Tickets matching every given filter, newest first unless `sort` says otherwise."""
+    access.require(actor, Permission.TICKET_READ)
     if assignee == "me":
         assignee = None if actor.staff_id is None else _email_of(db, actor.staff_id)
     query = TicketQuery(
@@ -215,10 +230,16 @@ def list_tickets(
         created_to=_parse_time(created_to, "created_to", settings),
         sort=sort,
         due_soon_minutes=settings.due_soon_minutes,
+        visible_team_ids=access.visible_team_ids(actor),
     )
+    reveal = access.has(actor, Permission.PII_VIEW)
     with db.read() as session:
         rows, next_cursor = repository.list_tickets(session, query, cursor=cursor, limit=limit)
-        page = TicketList(items=[present.ticket_out(t) for t in rows], next_cursor=next_cursor)
+        page = TicketList(
+            items=[present.ticket_out(t, reveal_pii=reveal) for t in rows], next_cursor=next_cursor
+        )
+    if reveal and rows:
+        _audit_pii_view(db, actor, [t.number for t in rows])
     return json_model(page)
 
 
@@ -235,38 +256,63 @@ def _files(session: Session, ticket_id: int) -> list[Attachment]:
     return list(session.scalars(statement.order_by(Attachment.created_at)))
 
 
+def _audit_pii_view(db: DB, actor: Actor, numbers: list[str]) -> None:
+    """Personal data was shown unmasked: that view goes into the audit log."""
+    audit.record_now(
+        db,
+        actor=actor,
+        action="pii.viewed",
+        object_type="ticket",
+        object_id=numbers[0] if len(numbers) == 1 else None,
+        after={"tickets": numbers},
+    )
+
+
+def _ticket_answer(db: DB, session: Session, actor: Actor, ticket: Ticket) -> Response:
+    reveal = access.has(actor, Permission.PII_VIEW)
+    answer = json_model(
+        present.ticket_out(ticket, reveal_pii=reveal, files=_files(session, ticket.id))
+    )
+    if reveal:
+        _audit_pii_view(db, actor, [ticket.number])
+    return answer
+
+
 @router.get("/tickets/{number}", response_model=TicketOut)
 def get_ticket(number: str, db: DB, actor: Staff) -> Response:
     with db.read() as session:
         ticket = get_ticket_for(session, actor, number)
-        return json_model(present.ticket_out(ticket, files=_files(session, ticket.id)))
+        return _ticket_answer(db, session, actor, ticket)
 
 
 @router.patch("/tickets/{number}", response_model=TicketOut)
 def patch_ticket(number: str, patch: TicketPatch, db: DB, actor: Staff) -> Response:
     """Change category, subcategory, priority, team, assignee, tags, title or VIP."""
     with db.write() as session:
-        ticket = get_ticket_for(session, actor, number)
+        ticket = get_ticket_for(session, actor, number, permission=Permission.TICKET_WRITE)
         service.update_ticket(
             session, ticket, patch=patch.model_dump(exclude_unset=True), actor=actor
         )
-        return json_model(present.ticket_out(ticket, files=_files(session, ticket.id)))
+        session.flush()
+    with db.read() as session:
+        return _ticket_answer(db, session, actor, repository.get_by_number(session, ticket.number))
 
 
 @router.post("/tickets/{number}/status", response_model=TicketOut)
 def change_status(number: str, body: StatusIn, db: DB, actor: Staff) -> Response:
     """Move the ticket through the status flow; an illegal move is a 409 naming the allowed ones."""
     with db.write() as session:
-        ticket = get_ticket_for(session, actor, number)
+        ticket = get_ticket_for(session, actor, number, permission=Permission.TICKET_WRITE)
         service.change_status(session, ticket, status=body.status, actor=actor, note=body.note)
-        return json_model(present.ticket_out(ticket, files=_files(session, ticket.id)))
+    with db.read() as session:
+        return _ticket_answer(db, session, actor, repository.get_by_number(session, ticket.number))
 
 
 @router.post("/tickets/{number}/replies", status_code=201, response_model=MessageOut)
 def reply(number: str, body: ReplyIn, db: DB, settings: AppSettings, actor: Staff) -> Response:
     """A public reply (sent through the ticket's channel) or, with `internal`, a note."""
     with db.write() as session:
-        ticket = get_ticket_for(session, actor, number)
+        ticket = get_ticket_for(session, actor, number, permission=Permission.TICKET_WRITE)
         message = service.add_reply(
             session,
             ticket,
@@ -276,23 +322,32 @@ def reply(number: str, body: ReplyIn, db: DB, settings: AppSettings, actor: Staf
             settings=settings,
             attachment_ids=body.attachments,
         )
-        return json_model(present.message_out(message), status_code=201)
+        # The author sees their own words as written.
+        return json_model(present.message_out(message, reveal_pii=True), status_code=201)
 
 
 @router.get("/tickets/{number}/messages", response_model=list[MessageOut])
 def list_messages(number: str, db: DB, actor: Staff) -> Response:
+    reveal = access.has(actor, Permission.PII_VIEW)
     with db.read() as session:
         ticket = get_ticket_for(session, actor, number)
         rows = repository.messages(session, ticket, include_internal=True)
-        return json_models([present.message_out(m) for m in rows], MessageOut)
+        answer = json_models([present.message_out(m, reveal_pii=reveal) for m in rows], MessageOut)
+    if reveal and rows:
+        _audit_pii_view(db, actor, [ticket.number])
+    return answer
 
 
 @router.get("/tickets/{number}/timeline", response_model=Timeline)
 def timeline(number: str, db: DB, actor: Staff) -> Response:
     """Every event of the ticket (and of tickets merged into it): who, what, when."""
+    reveal = access.has(actor, Permission.PII_VIEW)
     with db.read() as session:
         ticket = get_ticket_for(session, actor, number)
-        events = [present.event_out(e, n) for e, n in repository.timeline(session, ticket)]
+        events = [
+            present.event_out(e, n, reveal_pii=reveal)
+            for e, n in repository.timeline(session, ticket)
+        ]
         return json_model(Timeline(number=ticket.number, events=events))
 
 
@@ -313,7 +368,8 @@ def list_attachments(number: str, db: DB, actor: Staff) -> Response:
 def merge(number: str, body: MergeIn, db: DB, actor: Staff) -> Response:
     """Merge this ticket into `into`; answers the ticket it was merged into."""
     with db.write() as session:
-        source = get_ticket_for(session, actor, number)
-        target = get_ticket_for(session, actor, body.into)
+        source = get_ticket_for(session, actor, number, permission=Permission.TICKET_MERGE)
+        target = get_ticket_for(session, actor, body.into, permission=Permission.TICKET_MERGE)
         service.merge(session, source, into=target, actor=actor)
-        return json_model(present.ticket_out(target, files=_files(session, target.id)))
+    with db.read() as session:
+        return _ticket_answer(db, session, actor, repository.get_by_number(session, target.number))

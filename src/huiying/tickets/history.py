@@ -1,4 +1,8 @@
-"""Writing the event log. Every service verb calls `record` in its own transaction."""
+"""Writing the event log. Every service verb calls `record` in its own transaction.
+
+Each ticket event is also an entry of the tamper-evident audit log (who, what, before and
+after, from which address), so the audit trail covers tickets without a second call site.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from huiying.accounts.actor import Actor
+from huiying.audit import service as audit
 from huiying.kit.clock import utcnow
-from huiying.tickets.models import TicketEvent
+from huiying.tickets.models import Ticket, TicketEvent
 
 
 def as_text(value: Any) -> str | None:
@@ -28,7 +33,7 @@ def as_text(value: Any) -> str | None:
 def record(
     session: Session,
     *,
-    ticket_id: int,
+    ticket: Ticket,
     actor: Actor,
     action: str,
     field: str | None = None,
@@ -39,7 +44,7 @@ def record(
 ) -> TicketEvent:
     """Append one event; it commits or rolls back with the change it describes."""
     event = TicketEvent(
-        ticket_id=ticket_id,
+        ticket_id=ticket.id,
         actor_type=actor.type.value,
         actor_id=actor.staff_id,
         actor_name=actor.name[:100],
@@ -51,4 +56,13 @@ def record(
         created_at=at or utcnow(),
     )
     session.add(event)
+    audit.record(
+        session,
+        actor=actor,
+        action=f"ticket.{action}",
+        object_type="ticket",
+        object_id=ticket.number,
+        before={field: event.old_value} if field else None,
+        after={field: event.new_value} if field else data,
+    )
     return event

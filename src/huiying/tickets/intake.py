@@ -124,7 +124,6 @@ def create_ticket(
         channel=feedback.channel.value,
         source_ref=feedback.source_ref,
         user_id=feedback.user_id,
-        contact=feedback.contact,
         title=title,
         description=feedback.description,
         category=feedback.category,
@@ -145,6 +144,7 @@ def create_ticket(
         search_tokens=search_tokens(title, feedback.description),
         tag_rows=[TicketTag(tag=tag) for tag in dict.fromkeys(feedback.tags)],
     )
+    ticket.set_contact(feedback.contact)
     session.add(ticket)
     session.flush()
 
@@ -161,7 +161,7 @@ def create_ticket(
         )
     history.record(
         session,
-        ticket_id=ticket.id,
+        ticket=ticket,
         actor=actor,
         action="created",
         data={

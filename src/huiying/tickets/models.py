@@ -21,6 +21,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from huiying.accounts.models import Team, User
 from huiying.db import Base, JSONType, UTCDateTime
 from huiying.kit.clock import utcnow
+from huiying.privacy import crypto
+from huiying.privacy.masking import mask_contact
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -40,6 +42,7 @@ class Ticket(Base):
         Index("ix_tickets_assignee_status_id", "assignee_id", "status", "id"),
         Index("ix_tickets_category_id", "category", "id"),
         Index("ix_tickets_user_id", "user_id", "id"),
+        Index("ix_tickets_contact_digest", "contact_digest"),
         Index("ix_tickets_created_at", "created_at"),
         Index("ix_tickets_first_response_due", "first_response_due"),
         Index("ix_tickets_resolution_due", "resolution_due"),
@@ -50,7 +53,11 @@ class Ticket(Base):
     channel: Mapped[str] = mapped_column(String(16))
     source_ref: Mapped[str | None] = mapped_column(String(255))
     user_id: Mapped[str | None] = mapped_column(String(128))
-    contact: Mapped[str | None] = mapped_column(Text)
+    # The contact is kept encrypted (privacy.crypto); lists show the masked copy, lookups by
+    # contact use the keyed digest, and only a reader allowed to see it gets it decrypted.
+    contact_encrypted: Mapped[str | None] = mapped_column(Text, deferred=True)
+    contact_masked: Mapped[str | None] = mapped_column(String(254))
+    contact_digest: Mapped[str | None] = mapped_column(String(64))
 
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
@@ -99,6 +106,18 @@ class Ticket(Base):
     @property
     def tags(self) -> list[str]:
         return [row.tag for row in self.tag_rows]
+
+    def set_contact(self, contact: str | None) -> None:
+        """Store a contact: encrypted, masked for display, digested for lookup."""
+        if not contact:
+            self.contact_encrypted = self.contact_masked = self.contact_digest = None
+            return
+        self.contact_encrypted = crypto.encrypt(contact)
+        self.contact_masked = mask_contact(contact)
+        self.contact_digest = crypto.digest(contact)
+
+    def contact_plain(self) -> str | None:
+        return crypto.decrypt(self.contact_encrypted) if self.contact_encrypted else None
 
 
 class TicketTag(Base):

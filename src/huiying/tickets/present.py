@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from huiying.privacy.masking import mask_contact
+from collections.abc import Callable
+from typing import Any
+
+from huiying.privacy.masking import mask_text
 from huiying.tickets.enums import Priority, Status
 from huiying.tickets.models import Attachment, Message, Ticket, TicketEvent
 from huiying.tickets.schemas import AttachmentOut, DeviceOut, EventOut, MessageOut, TicketOut
@@ -18,9 +21,29 @@ def attachment_out(attachment: Attachment) -> AttachmentOut:
     )
 
 
+def _keep(text: str) -> str:
+    return text
+
+
+def _text_filter(reveal_pii: bool) -> Callable[[str], str]:
+    return _keep if reveal_pii else mask_text
+
+
+def mask_json(value: Any) -> Any:
+    """Every string inside a JSON-like value, masked."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, list):
+        return [mask_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: mask_json(v) for k, v in value.items()}
+    return value
+
+
 def ticket_out(
     ticket: Ticket, *, reveal_pii: bool = False, files: list[Attachment] | None = None
 ) -> TicketOut:
+    text = _text_filter(reveal_pii)
     return TicketOut(
         number=ticket.number,
         status=Status(ticket.status),
@@ -35,9 +58,9 @@ def ticket_out(
         channel=ticket.channel,
         source_ref=ticket.source_ref,
         user_id=ticket.user_id,
-        contact=ticket.contact if reveal_pii else mask_contact(ticket.contact),
-        title=ticket.title,
-        description=ticket.description,
+        contact=ticket.contact_plain() if reveal_pii else ticket.contact_masked,
+        title=text(ticket.title),
+        description=text(ticket.description),
         tags=ticket.tags,
         vip=ticket.vip,
         escalation_level=ticket.escalation_level,
@@ -63,13 +86,13 @@ def ticket_out(
     )
 
 
-def message_out(message: Message) -> MessageOut:
+def message_out(message: Message, *, reveal_pii: bool = False) -> MessageOut:
     return MessageOut(
         id=message.id,
         kind=message.kind,
         author_type=message.author_type,
         author_name=message.author_name,
-        body=message.body,
+        body=_text_filter(reveal_pii)(message.body),
         channel=message.channel,
         delivery=message.delivery,
         created_at=message.created_at,
@@ -77,7 +100,8 @@ def message_out(message: Message) -> MessageOut:
     )
 
 
-def event_out(event: TicketEvent, number: str) -> EventOut:
+def event_out(event: TicketEvent, number: str, *, reveal_pii: bool = False) -> EventOut:
+    text = _text_filter(reveal_pii)
     return EventOut(
         id=event.id,
         ticket=number,
@@ -85,8 +109,8 @@ def event_out(event: TicketEvent, number: str) -> EventOut:
         actor=event.actor_name,
         action=event.action,
         field=event.field,
-        old=event.old_value,
-        new=event.new_value,
-        data=event.data,
+        old=text(event.old_value) if event.old_value else event.old_value,
+        new=text(event.new_value) if event.new_value else event.new_value,
+        data=event.data if reveal_pii else mask_json(event.data),
         created_at=event.created_at,
     )

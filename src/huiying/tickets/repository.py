@@ -57,7 +57,8 @@ class TicketQuery:
     sla: str | None = None  # due_soon | breached
     created_from: datetime | None = None
     created_to: datetime | None = None
-    team_ids: list[int] | None = None  # visibility: only these teams (None: all)
+    # Visibility: only tickets of these teams and not-yet-routed ones (None: every ticket).
+    visible_team_ids: frozenset[int] | None = None
     sort: str = "-created"
     due_soon_minutes: int = 30
     extra: list[ColumnElement[bool]] = field(default_factory=list)
@@ -145,8 +146,8 @@ def _conditions(session: Session, query: TicketQuery) -> list[ColumnElement[bool
         search = _search_condition(session, query.q)
         if search is not None:
             conditions.append(search)
-    if query.team_ids is not None:
-        conditions.append(Ticket.team_id.in_(query.team_ids))
+    if query.visible_team_ids is not None:
+        conditions.append(or_(Ticket.team_id.in_(query.visible_team_ids), Ticket.team_id.is_(None)))
     return conditions
 
 

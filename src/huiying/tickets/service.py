@@ -38,7 +38,7 @@ def _changed(
     for field, (old, new) in changes.items():
         history.record(
             session,
-            ticket_id=ticket.id,
+            ticket=ticket,
             actor=actor,
             action="field_changed",
             field=field,
@@ -206,7 +206,7 @@ def change_status(
     ticket.updated_at = now
     history.record(
         session,
-        ticket_id=ticket.id,
+        ticket=ticket,
         actor=actor,
         action="status_changed",
         field="status",
@@ -276,7 +276,7 @@ def add_reply(
     ticket.updated_at = now
     history.record(
         session,
-        ticket_id=ticket.id,
+        ticket=ticket,
         actor=actor,
         action="note_added" if internal else "reply_added",
         data={"message_id": message.id, "attachments": [f.id for f in files]},
@@ -332,7 +332,7 @@ def add_user_message(
     ticket.updated_at = utcnow()
     history.record(
         session,
-        ticket_id=ticket.id,
+        ticket=ticket,
         actor=actor,
         action="user_message_added",
         data={"message_id": message.id, "attachments": [f.id for f in files]},
@@ -364,7 +364,7 @@ def merge(session: Session, source: Ticket, *, into: Ticket, actor: Actor) -> No
         into.tag_rows.extend(TicketTag(tag=tag) for tag in missing_tags)
     history.record(
         session,
-        ticket_id=source.id,
+        ticket=source,
         actor=actor,
         action="merged_into",
         field="status",
@@ -375,7 +375,7 @@ def merge(session: Session, source: Ticket, *, into: Ticket, actor: Actor) -> No
     )
     history.record(
         session,
-        ticket_id=into.id,
+        ticket=into,
         actor=actor,
         action="merged_from",
         data={"from": source.number, "tags_added": missing_tags},

@@ -11,9 +11,11 @@ from typing import Any
 
 from huiying.channels import delivery
 from huiying.db import Database
+from huiying.moderation import compliance
 
 JobFunction = Callable[[Database, dict[str, Any]], None]
 
 JOBS: dict[str, JobFunction] = {
     "deliver_message": delivery.deliver_message,
+    "compliance_alert": compliance.send_alert,
 }

@@ -1,0 +1,143 @@
+"""Teams and their sub-teams; who belongs to which."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huiying.accounts.actor import Actor
+from huiying.accounts.defaults import DEFAULT_TEAMS
+from huiying.accounts.models import Team, User
+from huiying.audit import service as audit
+from huiying.errors import Conflict, InvalidInput, NotFound
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
+
+
+def list_teams(session: Session) -> list[Team]:
+    return list(session.scalars(select(Team).order_by(Team.id)))
+
+
+def team_by_slug(session: Session, slug: str) -> Team:
+    team = session.scalar(select(Team).where(Team.slug == slug))
+    if team is None:
+        raise NotFound(f"no team with slug {slug!r}", code="unknown_team")
+    return team
+
+
+def with_descendants(session: Session, team_ids: set[int]) -> frozenset[int]:
+    """`team_ids` and every team below them (members of a team see its sub-teams' work)."""
+    if not team_ids:
+        return frozenset()
+    children: dict[int, list[int]] = {}
+    for team_id, parent_id in session.execute(select(Team.id, Team.parent_id)):
+        if parent_id is not None:
+            children.setdefault(parent_id, []).append(team_id)
+    found = set(team_ids)
+    frontier = list(team_ids)
+    while frontier:
+        for child in children.get(frontier.pop(), []):
+            if child not in found:
+                found.add(child)
+                frontier.append(child)
+    return frozenset(found)
+
+
+def create_team(
+    session: Session, *, slug: str, name_zh: str, name_en: str, parent: str | None, actor: Actor
+) -> Team:
+    if not _SLUG.match(slug):
+        raise InvalidInput(
+            "a team slug is lower-case letters, digits and dashes", code="invalid_slug"
+        )
+    if session.scalar(select(Team.id).where(Team.slug == slug)) is not None:
+        raise Conflict(f"team {slug!r} exists already", code="team_exists")
+    team = Team(
+        slug=slug,
+        name_zh=name_zh,
+        name_en=name_en,
+        parent_id=team_by_slug(session, parent).id if parent else None,
+    )
+    session.add(team)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="team.created",
+        object_type="team",
+        object_id=slug,
+        after={"name_zh": name_zh, "name_en": name_en, "parent": parent},
+    )
+    return team
+
+
+def update_team(
+    session: Session,
+    team: Team,
+    *,
+    actor: Actor,
+    name_zh: str | None = None,
+    name_en: str | None = None,
+    active: bool | None = None,
+) -> Team:
+    before = {"name_zh": team.name_zh, "name_en": team.name_en, "active": team.active}
+    if name_zh is not None:
+        team.name_zh = name_zh
+    if name_en is not None:
+        team.name_en = name_en
+    if active is not None:
+        team.active = active
+    after = {"name_zh": team.name_zh, "name_en": team.name_en, "active": team.active}
+    if after != before:
+        audit.record(
+            session,
+            actor=actor,
+            action="team.updated",
+            object_type="team",
+            object_id=team.slug,
+            before=before,
+            after=after,
+        )
+    return team
+
+
+def set_membership(session: Session, team: Team, user: User, *, member: bool, actor: Actor) -> None:
+    """Add `user` to `team` or take them out."""
+    present = any(t.id == team.id for t in user.teams)
+    if member and not present:
+        user.teams.append(team)
+    elif not member and present:
+        user.teams = [t for t in user.teams if t.id != team.id]
+    else:
+        return
+    audit.record(
+        session,
+        actor=actor,
+        action="team.member_added" if member else "team.member_removed",
+        object_type="team",
+        object_id=team.slug,
+        after={"staff": user.email},
+    )
+
+
+def ensure_default_teams(session: Session) -> int:
+    """Create the default teams that are missing; returns how many were created."""
+    existing = {team.slug: team for team in list_teams(session)}
+    created = 0
+    for seed in DEFAULT_TEAMS:
+        if seed.slug in existing:
+            continue
+        parent = existing.get(seed.parent) if seed.parent else None
+        team = Team(
+            slug=seed.slug,
+            name_zh=seed.name_zh,
+            name_en=seed.name_en,
+            parent_id=parent.id if parent else None,
+        )
+        session.add(team)
+        session.flush()
+        existing[seed.slug] = team
+        created += 1
+    return created

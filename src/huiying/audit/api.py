@@ -1,0 +1,186 @@
+"""The audit log for auditors: browse, export, verify."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from huiying.accounts import access
+from huiying.accounts.access import Permission
+from huiying.api.deps import DB, Staff
+from huiying.api.responses import json_model
+from huiying.audit import service
+from huiying.audit.models import AuditEntry
+from huiying.errors import InvalidInput
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+
+EXPORT_BATCH = 1000
+
+
+class EntryOut(BaseModel):
+    seq: int
+    at: datetime
+    actor_type: str
+    actor_id: int | None
+    actor: str
+    action: str
+    object_type: str
+    object_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    ip: str | None
+    hash: str
+
+
+class EntryPage(BaseModel):
+    items: list[EntryOut]
+    next_cursor: int | None
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    entries: int
+    broken_at: int | None
+    reason: str | None
+
+
+def _out(entry: AuditEntry) -> EntryOut:
+    return EntryOut(
+        seq=entry.seq,
+        at=entry.at,
+        actor_type=entry.actor_type,
+        actor_id=entry.actor_id,
+        actor=entry.actor_name,
+        action=entry.action,
+        object_type=entry.object_type,
+        object_id=entry.object_id,
+        before=entry.before,
+        after=entry.after,
+        ip=entry.ip,
+        hash=entry.hash,
+    )
+
+
+def _query(
+    actor_id: int | None,
+    action: str | None,
+    object_type: str | None,
+    object_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> service.AuditQuery:
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput(f"{name} needs a UTC offset, e.g. 2026-11-23T09:00:00+08:00")
+    return service.AuditQuery(actor_id, action, object_type, object_id, since, until)
+
+
+@router.get("", response_model=EntryPage)
+def browse(
+    db: DB,
+    actor: Staff,
+    actor_id: int | None = None,
+    action: Annotated[
+        str | None, Query(max_length=64, description="prefix, e.g. `ticket.`")
+    ] = None,
+    object_type: Annotated[str | None, Query(max_length=32)] = None,
+    object_id: Annotated[str | None, Query(max_length=64)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Response:
+    """Entries newest first; `next_cursor` pages backwards in time."""
+    access.require(actor, Permission.AUDIT_READ)
+    query = _query(actor_id, action, object_type, object_id, since, until)
+    with db.read() as session:
+        rows = service.search(session, query, before_seq=cursor, limit=limit + 1)
+        page = EntryPage(
+            items=[_out(e) for e in rows[:limit]],
+            next_cursor=rows[limit - 1].seq if len(rows) > limit else None,
+        )
+    return json_model(page)
+
+
+@router.get("/export")
+def export(
+    db: DB,
+    actor: Staff,
+    format: Annotated[str, Query(pattern="^(csv|jsonl)$")] = "csv",
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    object_type: Annotated[str | None, Query(max_length=32)] = None,
+    object_id: Annotated[str | None, Query(max_length=64)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> StreamingResponse:
+    """The matching entries as CSV or JSON lines, streamed in batches."""
+    access.require(actor, Permission.AUDIT_READ)
+    query = _query(None, action, object_type, object_id, since, until)
+    service.record_now(
+        db, actor=actor, action="audit.exported", object_type="audit", after={"format": format}
+    )
+
+    def rows() -> Iterator[str]:
+        columns = list(EntryOut.model_fields)
+        if format == "csv":
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(columns)
+            yield "\ufeff" + buffer.getvalue()  # a BOM so spreadsheet tools read UTF-8 Chinese
+        before: int | None = None
+        while True:
+            with db.read() as session:
+                batch = service.search(session, query, before_seq=before, limit=EXPORT_BATCH)
+                out = [_out(e).model_dump(mode="json") for e in batch]
+            if not out:
+                return
+            before = out[-1]["seq"]
+            if format == "jsonl":
+                yield "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in out)
+                continue
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            for item in out:
+                writer.writerow(
+                    [
+                        json.dumps(item[c], ensure_ascii=False)
+                        if isinstance(item[c], dict)
+                        else item[c]
+                        for c in columns
+                    ]
+                )
+            yield buffer.getvalue()
+
+    media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
+    filename = f"audit-log.{format}"
+    return StreamingResponse(
+        rows(),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/verify", response_model=VerifyOut)
+def verify(db: DB, actor: Staff) -> Response:
+    """Recompute the whole hash chain."""
+    access.require(actor, Permission.AUDIT_READ)
+    with db.read() as session:
+        result = service.verify(session)
+    broken = result.broken
+    return json_model(
+        VerifyOut(
+            ok=broken is None,
+            entries=result.entries,
+            broken_at=broken.seq if broken else None,
+            reason=broken.reason if broken else None,
+        )
+    )
