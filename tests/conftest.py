@@ -179,3 +179,58 @@ def admin(app_client: TestClient, db: Database) -> StaffLogin:
 def agent(app_client: TestClient, db: Database) -> StaffLogin:
     """A first-line agent of no team: sees unrouted tickets, personal data masked."""
     return login(app_client, db, email="agent.on.duty@example.com", role=Role.AGENT)
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    base_url: str
+    db: Database
+    admin_token: str
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_token}"}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(settings: Settings, db: Database) -> Iterator[LiveServer]:
+    """The real app behind uvicorn on a local port (real HTTP parsing, real headers)."""
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(settings, db), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    with db.write() as session:
+        accounts.create_user(
+            session, email="live-admin@example.com", password=PASSWORD, role=Role.ADMIN
+        )
+    token = httpx.post(
+        f"{base}/api/v1/auth/token", json={"email": "live-admin@example.com", "password": PASSWORD}
+    )
+    try:
+        yield LiveServer(base, db, token.json()["access_token"])
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from huiying import __version__, web, wiring
 from huiying.accounts.api import router as accounts_router
 from huiying.api import errors
-from huiying.api.middleware import BodyLimit, Metrics
+from huiying.api.middleware import BodyLimit, Metrics, RejectNulBytes
 from huiying.api.ratelimit import Limits
 from huiying.api.system import router as system_router
 from huiying.audit.api import router as audit_router
@@ -26,6 +26,7 @@ from huiying.privacy.api import router as privacy_router
 from huiying.quality.api import router as quality_router
 from huiying.tickets.api import router as tickets_router
 from huiying.web import auth as web_auth
+from huiying.web import workspace as web_workspace
 from huiying.web.security import SecurityHeaders
 from huiying.worker import outbox
 from huiying.worker.runner import EmbeddedRunner
@@ -72,7 +73,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     web_auth.install(app)
     wiring.install_handlers()
     for router in (
-        system_router,
         accounts_router,
         categories_router,
         tickets_router,
@@ -80,8 +80,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         moderation_router,
         privacy_router,
         audit_router,
-        web_auth.router,
     ):
+        app.include_router(router, responses=errors.ERROR_RESPONSES)
+    for router in (system_router, web_auth.router, web_workspace.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(web.__file__).parent / "static"), name="static")
 
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return settings.max_json_bytes
 
     app.add_middleware(BodyLimit, limit_for=limit_for)
+    app.add_middleware(RejectNulBytes)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(Metrics)
     return app

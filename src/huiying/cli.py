@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import getpass
+import json
 import secrets
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from huiying.accounts.actor import Actor, ActorType
 from huiying.config import get_settings
 from huiying.db import Database
 
@@ -16,17 +20,36 @@ app = typer.Typer(help="Huiying (回应): user-feedback handling.", no_args_is_h
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 teams_app = typer.Typer(help="Teams.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+privacy_app = typer.Typer(
+    help="Personal data: requests of data subjects, key rotation.", no_args_is_help=True
+)
+apikeys_app = typer.Typer(help="API keys for integrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(teams_app, name="teams")
+app.add_typer(audit_app, name="audit")
+app.add_typer(privacy_app, name="privacy")
+app.add_typer(apikeys_app, name="apikeys")
 
 ADMIN_EMAIL = "admin@huiying.local"
 
 
 def _database() -> Database:
+    """The configured database, with the process set up as the app sets itself up."""
+    from huiying import wiring
+    from huiying.privacy import crypto
+
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    crypto.configure(settings.resolved_secret_key, settings.previous_secret_keys)
+    wiring.install_handlers()
     return Database(settings.resolved_database_url)
+
+
+def _cli_actor() -> Actor:
+    """Who a command acts as in the audit log: the operating-system user at the console."""
+    return Actor(type=ActorType.SYSTEM, name=f"cli:{getpass.getuser()}")
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -149,6 +172,7 @@ def users_create(
                 role=staff_role,
                 display_name=name,
                 team_slugs=team or [],
+                actor=_cli_actor(),
             )
             teams = ", ".join(t.slug for t in user.teams) or "-"
             typer.echo(f"created {user.email} ({user.role}; teams: {teams})")
@@ -215,6 +239,125 @@ def demo() -> None:
         summary = loader.load(session, settings=settings)
     typer.echo(f"demo data loaded: {summary}")
     typer.echo(f"demo staff log in with password {loader.DEMO_PASSWORD}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain; exit 1 naming the first broken entry."""
+    from huiying.audit import service
+
+    with _database().read() as session:
+        result = service.verify(session)
+    if result.broken is not None:
+        typer.echo(f"audit chain broken at entry {result.broken.seq}: {result.broken.reason}")
+        raise typer.Exit(1)
+    typer.echo(f"audit chain ok: entries={result.entries}")
+
+
+@privacy_app.command("export")
+def privacy_export(
+    user_id: Annotated[str | None, typer.Option(help="the platform user id")] = None,
+    contact: Annotated[str | None, typer.Option(help="phone or email the user gave")] = None,
+    out: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None,
+) -> None:
+    """Everything stored about one platform user, as JSON (a PIPL access request)."""
+    from huiying.privacy import dsr
+
+    if not (user_id or contact):
+        _fail("give --user-id, --contact or both", 2)
+    with _database().write() as session:
+        data = dsr.export(session, user_id=user_id, contact=contact, actor=_cli_actor())
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    if out:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"exported {len(data['tickets'])} tickets to {out}")
+    else:
+        typer.echo(text)
+
+
+@privacy_app.command("erase")
+def privacy_erase(
+    user_id: Annotated[str | None, typer.Option(help="the platform user id")] = None,
+    contact: Annotated[str | None, typer.Option(help="phone or email the user gave")] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="do it without asking")] = False,
+) -> None:
+    """Anonymise everything about one platform user (statistics are kept)."""
+    from huiying.privacy import dsr
+
+    if not (user_id or contact):
+        _fail("give --user-id, --contact or both", 2)
+    if not yes and not typer.confirm("Erase this person's data? This cannot be undone."):
+        raise typer.Exit(1)
+    with _database().write() as session:
+        result = dsr.erase(
+            session,
+            user_id=user_id,
+            contact=contact,
+            actor=_cli_actor(),
+            attachments_root=get_settings().attachments_dir,
+        )
+    typer.echo(f"erased: tickets={result.tickets} messages={result.messages} files={result.files}")
+
+
+@privacy_app.command("rotate-keys")
+def privacy_rotate_keys() -> None:
+    """Re-encrypt every contact with the current key (old ones: HUIYING_PREVIOUS_SECRET_KEYS)."""
+    from huiying.privacy import dsr
+
+    with _database().write() as session:
+        count = dsr.rotate_keys(session, actor=_cli_actor())
+    typer.echo(f"re-encrypted contacts={count}")
+
+
+@apikeys_app.command("create")
+def apikeys_create(
+    name: str,
+    user: Annotated[str, typer.Option(help="the staff account the key acts as")],
+    scope: Annotated[list[str], typer.Option(help="a permission, e.g. ticket:create; repeatable")],
+    days: Annotated[int | None, typer.Option(help="expire after this many days")] = None,
+) -> None:
+    """Create a key for an integration; it is printed once."""
+    from huiying.accounts import service
+    from huiying.errors import HuiyingError
+
+    try:
+        with _database().write() as session:
+            key, row = service.create_api_key(
+                session,
+                user=service.user_by_email(session, user),
+                name=name,
+                scopes=scope,
+                ttl=timedelta(days=days) if days else None,
+                actor=_cli_actor(),
+            )
+            typer.echo(f"api key #{row.id} ({', '.join(row.scopes or [])}): {key}")
+    except HuiyingError as exc:
+        _fail(exc.message, 1)
+
+
+@apikeys_app.command("list")
+def apikeys_list() -> None:
+    from huiying.accounts import service
+
+    with _database().read() as session:
+        for row in service.list_api_keys(session):
+            state = "revoked" if row.revoked_at else "active"
+            typer.echo(
+                f"{row.id}\t{row.name}\t{row.user.email}\t{','.join(row.scopes or [])}\t{state}"
+            )
+
+
+@apikeys_app.command("revoke")
+def apikeys_revoke(key_id: int) -> None:
+    from huiying.accounts import service
+    from huiying.errors import HuiyingError
+
+    try:
+        with _database().write() as session:
+            service.revoke_api_key(session, key_id=key_id, actor=_cli_actor())
+    except HuiyingError as exc:
+        _fail(exc.message, 1)
+    typer.echo(f"revoked api key #{key_id}")
 
 
 def main() -> None:

@@ -32,7 +32,9 @@ def test_feedback_becomes_a_ticket_with_a_number_and_portal_link(
     assert ticket["channel"] == "app"
     assert ticket["priority"] == "medium"
     assert ticket["contact"] == "13812345678"  # an admin may see personal data
-    seen_by_agent = app_client.get(f"/api/v1/tickets/{created['number']}", headers=agent.headers).json()
+    seen_by_agent = app_client.get(
+        f"/api/v1/tickets/{created['number']}", headers=agent.headers
+    ).json()
     assert seen_by_agent["contact"] == "138****5678"
 
 

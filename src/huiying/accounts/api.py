@@ -30,6 +30,7 @@ from huiying.accounts.schemas import (
 from huiying.api.deps import (
     DB,
     AppSettings,
+    PathId,
     Staff,
     bearer,
     client_ip,
@@ -266,7 +267,7 @@ def create_api_key(body: ApiKeyIn, db: DB, actor: Staff) -> Response:
 
 
 @router.delete("/api-keys/{key_id}", response_model=ApiKeyOut)
-def revoke_api_key(key_id: int, db: DB, actor: Staff) -> Response:
+def revoke_api_key(key_id: PathId, db: DB, actor: Staff) -> Response:
     access.require(actor, Permission.APIKEY_MANAGE)
     with db.write() as session:
         answer = json_model(

@@ -6,7 +6,7 @@ import time
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -96,6 +96,11 @@ async def staff_or_user(
     """Staff when a token is sent, otherwise the anonymous platform user of a public endpoint."""
     return actor or platform_user(None, ip=client_ip(request))
 
+
+# Ids in paths and queries: database integers, so out-of-range values are a 422, not a crash.
+MAX_ID = 2**31 - 1
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 DB = Annotated[Database, Depends(get_db)]
 AppSettings = Annotated[Settings, Depends(get_settings)]

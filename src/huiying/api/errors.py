@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huiying.errors import HuiyingError, RateLimited
@@ -24,6 +25,36 @@ _HTTP_CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     429: "rate_limited",
+}
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(BaseModel):
+    """The shape of every error answer."""
+
+    error: ErrorDetail
+
+
+def _documented(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+# Documented on every API route, so clients (and schemathesis) know what an error looks like.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _documented("Malformed request (e.g. the body is not JSON)"),
+    401: _documented("No valid bearer token"),
+    403: _documented("The caller's role may not do this"),
+    404: _documented("No such resource, or not visible to the caller"),
+    409: _documented("The current state forbids this change"),
+    413: _documented("The body is larger than the limit"),
+    415: _documented("This kind of file is not accepted"),
+    422: _documented("A value is missing, of the wrong type or not allowed"),
+    429: _documented("Too many requests; see Retry-After"),
 }
 
 

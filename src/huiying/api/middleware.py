@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from urllib.parse import unquote_to_bytes
 
 from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException
@@ -63,24 +64,39 @@ class BodyLimit:
         await self.app(scope, limited_receive, send)
 
 
-async def _send_too_large(send: Send, limit: int) -> None:
-    body = json.dumps(
-        {
-            "error": {
-                "code": "payload_too_large",
-                "message": f"the request body is larger than the limit of {limit} bytes",
-                "details": {"limit": limit},
-            }
-        }
-    ).encode()
+async def _send_error(
+    send: Send, status: int, code: str, message: str, details: object = None
+) -> None:
+    body = json.dumps({"error": {"code": code, "message": message, "details": details}}).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def _send_too_large(send: Send, limit: int) -> None:
+    message = f"the request body is larger than the limit of {limit} bytes"
+    await _send_error(send, 413, "payload_too_large", message, {"limit": limit})
+
+
+class RejectNulBytes:
+    """A NUL in the path or query string is refused with a 400: databases cannot store or
+    compare it (PostgreSQL refuses it in text, SQLite's driver in SQL parameters)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = unquote_to_bytes(scope.get("query_string", b"").replace(b"+", b" "))
+            if "\x00" in scope["path"] or b"\x00" in query:
+                await _send_error(send, 400, "bad_request", "the URL contains a NUL character")
+                return
+        await self.app(scope, receive, send)
 
 
 class Metrics:

@@ -8,7 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from huiying.api.deps import DB, AppSettings
-from huiying.api.errors import error_response
+from huiying.api.errors import ErrorBody, error_response
 
 router = APIRouter(tags=["system"])
 
@@ -19,7 +19,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses={503: {"model": ErrorBody, "description": "a dependency is down"}})
 def readyz(db: DB, settings: AppSettings) -> JSONResponse:
     """The database (and the broker, in distributed mode) answer."""
     checks: dict[str, str] = {}
@@ -38,7 +38,16 @@ def readyz(db: DB, settings: AppSettings) -> JSONResponse:
     return error_response(503, "not_ready", "a dependency is not reachable", checks)
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}},
+            "description": "metrics",
+        }
+    },
+)
 def metrics() -> Response:
     """Prometheus text format."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

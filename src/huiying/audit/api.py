@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from huiying.accounts import access
 from huiying.accounts.access import Permission
-from huiying.api.deps import DB, Staff
+from huiying.api.deps import DB, QueryId, Staff
 from huiying.api.responses import json_model
 from huiying.audit import service
 from huiying.audit.models import AuditEntry
@@ -88,7 +88,7 @@ def _query(
 def browse(
     db: DB,
     actor: Staff,
-    actor_id: int | None = None,
+    actor_id: QueryId = None,
     action: Annotated[
         str | None, Query(max_length=64, description="prefix, e.g. `ticket.`")
     ] = None,
@@ -96,7 +96,7 @@ def browse(
     object_id: Annotated[str | None, Query(max_length=64)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    cursor: Annotated[int | None, Query(ge=1)] = None,
+    cursor: QueryId = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Response:
     """Entries newest first; `next_cursor` pages backwards in time."""

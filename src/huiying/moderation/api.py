@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from huiying.accounts import access
 from huiying.accounts.access import Permission
-from huiying.api.deps import DB, Staff
+from huiying.api.deps import DB, PathId, Staff
 from huiying.api.responses import json_model, json_models
 from huiying.kit.strings import CleanLine, CleanText
 from huiying.moderation import service
@@ -80,7 +80,7 @@ def freeze(body: FreezeIn, db: DB, actor: Staff) -> Response:
 
 
 @router.post("/freezes/{freeze_id}/lift", response_model=FreezeOut)
-def lift(freeze_id: int, body: LiftIn, db: DB, actor: Staff) -> Response:
+def lift(freeze_id: PathId, body: LiftIn, db: DB, actor: Staff) -> Response:
     access.require(actor, Permission.MODERATION_FREEZE)
     with db.write() as session:
         row = service.lift(session, freeze_id=freeze_id, reason=body.reason, actor=actor)

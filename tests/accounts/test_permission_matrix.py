@@ -1,0 +1,412 @@
+"""Every role against every API route: allowed, refused (403), or not visible (404).
+
+The expectations are written out here by hand, independently of accounts/access.py, and a
+route that is missing from this table fails the test.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from conftest import StaffLogin, login
+from helpers import feedback, submit
+from huiying.accounts.roles import Role
+from huiying.db import Database
+
+ROLES = list(Role)
+A, S, SU, AD, QA, AU = (Role.AGENT, Role.SENIOR, Role.SUPERVISOR, Role.ADMIN, Role.QA, Role.AUDITOR)
+READERS = {A, S, SU, AD, QA}
+WRITERS = {A, S, SU, AD}
+EVERYONE = set(ROLES)
+# Roles limited to their own teams' tickets (the others see every team).
+TEAM_SCOPED = {A, S, SU}
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6364f8cf500f0003860180"
+    "5a347d6b0000000049454e44ae426082"
+)
+
+
+@dataclass
+class World:
+    client: TestClient
+    db: Database
+    admin: StaffLogin
+
+    def ticket(self, team: str | None = "tech-support", status: str | None = None) -> str:
+        number = submit(self.client, feedback(description=f"matrix {uuid.uuid4()}"))["number"]
+        if team:
+            self.client.patch(
+                f"/api/v1/tickets/{number}", json={"team": team}, headers=self.admin.headers
+            )
+        if status:
+            self.client.post(
+                f"/api/v1/tickets/{number}/status",
+                json={"status": status},
+                headers=self.admin.headers,
+            )
+        return number
+
+    def attachment(self, team: str) -> str:
+        stored = self.client.post(
+            "/api/v1/attachments", files={"file": ("a.png", PNG, "image/png")}
+        ).json()
+        number = submit(self.client, feedback(attachments=[stored["id"]]))["number"]
+        self.client.patch(
+            f"/api/v1/tickets/{number}", json={"team": team}, headers=self.admin.headers
+        )
+        return str(stored["id"])
+
+    def staff_email(self) -> str:
+        email = f"s{uuid.uuid4().hex[:8]}@example.com"
+        self.client.post(
+            "/api/v1/staff",
+            json={"email": email, "role": "agent", "password": "long password 123"},
+            headers=self.admin.headers,
+        )
+        return email
+
+    def api_key_id(self) -> int:
+        answer = self.client.post(
+            "/api/v1/api-keys",
+            json={"name": "app", "user": self.admin.email, "scopes": ["ticket:create"]},
+            headers=self.admin.headers,
+        )
+        return int(answer.json()["id"])
+
+    def freeze_id(self) -> int:
+        answer = self.client.post(
+            "/api/v1/moderation/freezes",
+            json={"target_type": "account", "target_id": uuid.uuid4().hex, "reason": "test"},
+            headers=self.admin.headers,
+        )
+        return int(answer.json()["id"])
+
+
+Request = tuple[str, str, dict[str, Any]]
+Builder = Callable[[World, bool], Request]
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    route: str
+    allowed: set[Role]
+    build: Builder
+    team_scoped: bool = False  # a ticket of another team answers 404 to TEAM_SCOPED roles
+
+
+def _ticket_path(suffix: str = "", *, status: str | None = None) -> Builder:
+    def build(world: World, other_team: bool) -> Request:
+        number = world.ticket("finance" if other_team else "tech-support", status=status)
+        return "", f"/api/v1/tickets/{number}{suffix}", {}
+
+    return build
+
+
+def _with_json(
+    builder: Builder, body: dict[str, Any] | Callable[[World], dict[str, Any]]
+) -> Builder:
+    def build(world: World, other_team: bool) -> Request:
+        _, path, _ = builder(world, other_team)
+        return "", path, {"json": body(world) if callable(body) else body}
+
+    return build
+
+
+def _fixed(path: str, **kwargs: Any) -> Builder:
+    return lambda world, other: ("", path, kwargs)
+
+
+CASES = [
+    Case("GET", "/api/v1/me", EVERYONE, _fixed("/api/v1/me")),
+    Case("GET", "/api/v1/teams", READERS, _fixed("/api/v1/teams")),
+    Case(
+        "POST",
+        "/api/v1/teams",
+        {AD},
+        lambda w, o: (
+            "",
+            "/api/v1/teams",
+            {"json": {"slug": f"t{uuid.uuid4().hex[:6]}", "name_zh": "新组", "name_en": "New"}},
+        ),
+    ),
+    Case(
+        "PATCH",
+        "/api/v1/teams/{slug}",
+        {AD},
+        _fixed("/api/v1/teams/general", json={"name_en": "General service"}),
+    ),
+    Case(
+        "PUT",
+        "/api/v1/teams/{slug}/members/{email}",
+        {SU, AD},
+        lambda w, o: ("", f"/api/v1/teams/tech-support/members/{w.staff_email()}", {}),
+    ),
+    Case(
+        "DELETE",
+        "/api/v1/teams/{slug}/members/{email}",
+        {SU, AD},
+        lambda w, o: ("", f"/api/v1/teams/tech-support/members/{w.staff_email()}", {}),
+    ),
+    Case("GET", "/api/v1/staff", {AD}, _fixed("/api/v1/staff")),
+    Case(
+        "POST",
+        "/api/v1/staff",
+        {AD},
+        lambda w, o: (
+            "",
+            "/api/v1/staff",
+            {
+                "json": {
+                    "email": f"n{uuid.uuid4().hex[:6]}@example.com",
+                    "role": "agent",
+                    "password": "long password 123",
+                }
+            },
+        ),
+    ),
+    Case(
+        "PATCH",
+        "/api/v1/staff/{email}",
+        {AD},
+        lambda w, o: ("", f"/api/v1/staff/{w.staff_email()}", {"json": {"display_name": "改名"}}),
+    ),
+    Case("GET", "/api/v1/api-keys", {AD}, _fixed("/api/v1/api-keys")),
+    Case(
+        "POST",
+        "/api/v1/api-keys",
+        {AD},
+        lambda w, o: (
+            "",
+            "/api/v1/api-keys",
+            {"json": {"name": "k", "user": w.admin.email, "scopes": ["ticket:create"]}},
+        ),
+    ),
+    Case(
+        "DELETE",
+        "/api/v1/api-keys/{key_id}",
+        {AD},
+        lambda w, o: ("", f"/api/v1/api-keys/{w.api_key_id()}", {}),
+    ),
+    Case("GET", "/api/v1/tickets", READERS, _fixed("/api/v1/tickets")),
+    Case("GET", "/api/v1/tickets/{number}", READERS, _ticket_path(), team_scoped=True),
+    Case(
+        "PATCH",
+        "/api/v1/tickets/{number}",
+        WRITERS,
+        _with_json(_ticket_path(), {"priority": "high"}),
+        team_scoped=True,
+    ),
+    Case(
+        "POST",
+        "/api/v1/tickets/{number}/status",
+        WRITERS,
+        _with_json(_ticket_path("/status"), {"status": "open"}),
+        team_scoped=True,
+    ),
+    Case(
+        "POST",
+        "/api/v1/tickets/{number}/replies",
+        WRITERS,
+        _with_json(_ticket_path("/replies"), {"body": "您好"}),
+        team_scoped=True,
+    ),
+    Case(
+        "GET",
+        "/api/v1/tickets/{number}/messages",
+        READERS,
+        _ticket_path("/messages"),
+        team_scoped=True,
+    ),
+    Case(
+        "GET",
+        "/api/v1/tickets/{number}/timeline",
+        READERS,
+        _ticket_path("/timeline"),
+        team_scoped=True,
+    ),
+    Case(
+        "GET",
+        "/api/v1/tickets/{number}/attachments",
+        READERS,
+        _ticket_path("/attachments"),
+        team_scoped=True,
+    ),
+    Case(
+        "POST",
+        "/api/v1/tickets/{number}/merge",
+        {S, SU, AD},
+        _with_json(_ticket_path("/merge"), lambda w: {"into": w.ticket("tech-support")}),
+        team_scoped=True,
+    ),
+    Case(
+        "POST",
+        "/api/v1/tickets/{number}/qa-reviews",
+        {QA},
+        _with_json(_ticket_path("/qa-reviews", status="resolved"), {"score": 90}),
+        team_scoped=True,
+    ),
+    Case(
+        "GET",
+        "/api/v1/tickets/{number}/qa-reviews",
+        {SU, AD, QA},
+        _ticket_path("/qa-reviews"),
+        team_scoped=True,
+    ),
+    Case(
+        "GET",
+        "/api/v1/attachments/{attachment_id}",
+        READERS,
+        lambda w, o: (
+            "",
+            f"/api/v1/attachments/{w.attachment('finance' if o else 'tech-support')}",
+            {},
+        ),
+        team_scoped=True,
+    ),
+    Case(
+        "POST",
+        "/api/v1/moderation/freezes",
+        {S, SU, AD},
+        lambda w, o: (
+            "",
+            "/api/v1/moderation/freezes",
+            {
+                "json": {
+                    "target_type": "account",
+                    "target_id": uuid.uuid4().hex,
+                    "reason": "涉嫌诈骗",
+                }
+            },
+        ),
+    ),
+    Case("GET", "/api/v1/moderation/freezes", {S, SU, AD}, _fixed("/api/v1/moderation/freezes")),
+    Case(
+        "POST",
+        "/api/v1/moderation/freezes/{freeze_id}/lift",
+        {S, SU, AD},
+        lambda w, o: (
+            "",
+            f"/api/v1/moderation/freezes/{w.freeze_id()}/lift",
+            {"json": {"reason": "核实无误"}},
+        ),
+    ),
+    Case(
+        "POST",
+        "/api/v1/privacy/export",
+        {AD},
+        _fixed("/api/v1/privacy/export", json={"user_id": "u10001"}),
+    ),
+    Case(
+        "POST",
+        "/api/v1/privacy/erase",
+        {AD},
+        _fixed("/api/v1/privacy/erase", json={"user_id": "u-nobody"}),
+    ),
+    Case("GET", "/api/v1/audit", {AU}, _fixed("/api/v1/audit")),
+    Case("GET", "/api/v1/audit/export", {AU}, _fixed("/api/v1/audit/export")),
+    Case("GET", "/api/v1/audit/verify", {AU}, _fixed("/api/v1/audit/verify")),
+]
+
+PUBLIC = {
+    ("POST", "/api/v1/feedback"),
+    ("POST", "/api/v1/attachments"),
+    ("GET", "/api/v1/categories"),
+    ("POST", "/api/v1/auth/token"),
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+}
+ANY_STAFF = {("POST", "/api/v1/auth/logout")}
+
+
+def test_every_api_route_is_in_the_matrix(app_client: TestClient) -> None:
+    covered = {(c.method, c.route) for c in CASES} | PUBLIC | ANY_STAFF
+    paths = app_client.get("/openapi.json").json()["paths"]
+    routes = {(method.upper(), path) for path, methods in paths.items() for method in methods}
+    assert routes - covered == set(), "add these routes to the permission matrix"
+    assert covered - routes == set(), "the matrix lists routes that do not exist"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+def test_each_role_on_each_route(app_client: TestClient, db: Database, admin: StaffLogin) -> None:
+    world = World(app_client, db, admin)
+    staff = {
+        role: login(
+            app_client,
+            db,
+            email=f"{role.value}.matrix@example.com",
+            role=role,
+            teams=["tech-support"],
+        )
+        for role in ROLES
+    }
+    failures = []
+    for case, role in itertools.product(CASES, ROLES):
+        _, path, kwargs = case.build(world, False)
+        answer = app_client.request(case.method, path, headers=staff[role].headers, **kwargs)
+        allowed = role in case.allowed
+        if allowed and not (200 <= answer.status_code < 300):
+            failures.append(
+                f"{role.value} {case.method} {case.route}: expected success, got {answer.status_code} {answer.text[:120]}"
+            )
+        if not allowed and answer.status_code != 403:
+            failures.append(
+                f"{role.value} {case.method} {case.route}: expected 403, got {answer.status_code}"
+            )
+        if case.team_scoped and allowed:
+            _, path, kwargs = case.build(world, True)
+            outside = app_client.request(case.method, path, headers=staff[role].headers, **kwargs)
+            expected = 404 if role in TEAM_SCOPED else None
+            if expected and outside.status_code != expected:
+                failures.append(
+                    f"{role.value} {case.method} {case.route} other team: expected 404, got {outside.status_code}"
+                )
+            if not expected and not (200 <= outside.status_code < 300):
+                failures.append(
+                    f"{role.value} {case.method} {case.route} other team: expected success, got {outside.status_code}"
+                )
+    assert failures == []
+
+
+def test_logout_revokes_the_token(app_client: TestClient, db: Database) -> None:
+    agent = login(app_client, db, email="leaving@example.com", role=Role.AGENT)
+    assert app_client.get("/api/v1/me", headers=agent.headers).status_code == 200
+    assert app_client.post("/api/v1/auth/logout", headers=agent.headers).status_code == 204
+    assert app_client.get("/api/v1/me", headers=agent.headers).status_code == 401
+
+
+def test_unrouted_tickets_are_visible_to_every_reader(
+    app_client: TestClient, db: Database, admin: StaffLogin
+) -> None:
+    agent = login(
+        app_client, db, email="network@example.com", role=Role.AGENT, teams=["tech-network"]
+    )
+    world = World(app_client, db, admin)
+    unrouted = world.ticket(team=None)
+    parent = world.ticket(team="tech-support")
+    sub_team = world.ticket(team="tech-network")
+    assert app_client.get(f"/api/v1/tickets/{unrouted}", headers=agent.headers).status_code == 200
+    assert app_client.get(f"/api/v1/tickets/{sub_team}", headers=agent.headers).status_code == 200
+    assert app_client.get(f"/api/v1/tickets/{parent}", headers=agent.headers).status_code == 404
+    listed = {
+        t["number"]
+        for t in app_client.get("/api/v1/tickets", headers=agent.headers).json()["items"]
+    }
+    assert listed == {unrouted, sub_team}
+
+    lead = login(
+        app_client, db, email="lead@example.com", role=Role.SUPERVISOR, teams=["tech-support"]
+    )
+    assert (
+        app_client.get(f"/api/v1/tickets/{sub_team}", headers=lead.headers).status_code == 200
+    )  # sub-teams too
