@@ -20,6 +20,7 @@ from huiying.api.responses import json_model
 from huiying.audit import service
 from huiying.audit.models import AuditEntry
 from huiying.errors import InvalidInput
+from huiying.tickets.present import mask_json
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -63,8 +64,9 @@ def _out(entry: AuditEntry) -> EntryOut:
         action=entry.action,
         object_type=entry.object_type,
         object_id=entry.object_id,
-        before=entry.before,
-        after=entry.after,
+        # Auditors hold no pii:view: any personal data quoted in a change is masked here too.
+        before=mask_json(entry.before),
+        after=mask_json(entry.after),
         ip=entry.ip,
         hash=entry.hash,
     )
