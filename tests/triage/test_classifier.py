@@ -23,6 +23,7 @@ from huiying.triage.features import (
     detect_language,
     word_terms,
 )
+from shared_data import shared_data_dir
 
 TOY: dict[str, list[str]] = {
     "refund": [
@@ -265,12 +266,13 @@ def test_detect_language_empty_has_no_confidence() -> None:
     assert detect_language("  ...  ") == ("other", 0.0)
 
 
-BANKING = Path(__file__).resolve().parents[3] / "shared" / "data" / "banking77"
+SHARED = shared_data_dir()
+BANKING = SHARED / "banking77" if SHARED else Path("banking77")
 
 
 def test_small_banking77_sample() -> None:
     if not (BANKING / "train.csv").exists():
-        pytest.skip(f"BANKING77 not found at {BANKING} (shared data absent)")
+        pytest.skip("BANKING77 not found: set HUIYING_SHARED_DATA to the shared data folder")
     with (BANKING / "train.csv").open(encoding="utf-8") as handle:
         rows = [row for row in csv.DictReader(handle)]
     keep = sorted({row["category"] for row in rows})[:8]

@@ -5,18 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from huiying.accounts.roles import Role
-from huiying.kit.strings import CleanLine
+from huiying.kit.strings import CleanLine, InputModel
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")]
 Name = Annotated[CleanLine, Field(min_length=1, max_length=100)]
 Password = Annotated[str, Field(min_length=10, max_length=1024)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Strict(InputModel):
+    """A request body (see InputModel)."""
 
 
 class TokenRequest(Strict):

@@ -6,14 +6,14 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from huiying.accounts import access
 from huiying.accounts.access import Permission
 from huiying.api.deps import DB, PathId, Staff
 from huiying.api.responses import json_model, json_models
-from huiying.kit.strings import CleanLine, CleanText
+from huiying.kit.strings import CleanLine, CleanText, InputModel
 from huiying.moderation import service
 from huiying.moderation.models import Freeze
 from huiying.moderation.service import TargetType
@@ -23,18 +23,14 @@ from huiying.tickets.models import Ticket
 router = APIRouter(prefix="/api/v1/moderation", tags=["moderation"])
 
 
-class FreezeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class FreezeIn(InputModel):
     target_type: TargetType
     target_id: Annotated[CleanLine, Field(min_length=1, max_length=128)]
     reason: Annotated[CleanText, Field(min_length=1, max_length=2000)]
     ticket: Annotated[str, Field(max_length=32)] | None = None
 
 
-class LiftIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class LiftIn(InputModel):
     reason: Annotated[CleanText, Field(min_length=1, max_length=2000)]
 
 

@@ -6,21 +6,20 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from huiying.accounts import access
 from huiying.accounts.access import Permission
 from huiying.api.deps import DB, AppSettings, Staff
 from huiying.api.responses import json_model
 from huiying.errors import InvalidInput
+from huiying.kit.strings import InputModel
 from huiying.privacy import dsr
 
 router = APIRouter(prefix="/api/v1/privacy", tags=["privacy"])
 
 
-class SubjectIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SubjectIn(InputModel):
     user_id: Annotated[str, Field(max_length=128)] | None = None
     contact: Annotated[str, Field(max_length=254)] | None = None
 

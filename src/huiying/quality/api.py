@@ -6,14 +6,14 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from huiying.accounts import access
 from huiying.accounts.access import Permission
 from huiying.api.deps import DB, Staff
 from huiying.api.responses import json_model, json_models
 from huiying.errors import Forbidden
-from huiying.kit.strings import CleanText
+from huiying.kit.strings import CleanText, InputModel
 from huiying.quality import service
 from huiying.quality.models import QAReview
 from huiying.tickets.access import get_ticket_for
@@ -21,9 +21,7 @@ from huiying.tickets.access import get_ticket_for
 router = APIRouter(prefix="/api/v1", tags=["quality"])
 
 
-class ReviewIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReviewIn(InputModel):
     score: Annotated[int, Field(ge=0, le=100)]
     comment: Annotated[CleanText, Field(max_length=5000)] = ""
 

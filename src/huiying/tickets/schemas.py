@@ -9,12 +9,11 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     StringConstraints,
 )
 
-from huiying.kit.strings import CleanLine, CleanText
+from huiying.kit.strings import CleanLine, CleanText, InputModel
 from huiying.tickets.enums import Channel, Frequency, Priority, Status
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")]
@@ -22,8 +21,8 @@ Tag = Annotated[CleanLine, StringConstraints(min_length=1, max_length=48)]
 AttachmentId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Strict(InputModel):
+    """A request body (see InputModel)."""
 
 
 class DeviceIn(Strict):
