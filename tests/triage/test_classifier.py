@@ -277,9 +277,7 @@ def test_small_banking77_sample() -> None:
         rows = [row for row in csv.DictReader(handle)]
     keep = sorted({row["category"] for row in rows})[:8]
     rows = [row for row in rows if row["category"] in keep]
-    split = stratified_split(
-        [r["text"] for r in rows], [r["category"] for r in rows], test_fraction=0.3, seed=1
-    )
+    split = stratified_split([r["text"] for r in rows], [r["category"] for r in rows], test_fraction=0.3, seed=1)
     model = TextClassifier.train(split.train_texts, split.train_labels, c=1.0)
     report = evaluate(model, split.test_texts, split.test_labels)
     assert report.accuracy > 0.8, report

@@ -62,9 +62,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("true", "predicted", "accuracy", "macro_f1", "per_class", "confusions"), CASES
-)
+@pytest.mark.parametrize(("true", "predicted", "accuracy", "macro_f1", "per_class", "confusions"), CASES)
 def test_figures_match_hand_computation(
     true: list[str],
     predicted: list[str],
@@ -188,9 +186,7 @@ def _report(accuracy: float, macro_f1: float, n: int = 100) -> EvaluationReport:
         ((0.899, 0.879), (0.90, 0.88), 0.0, False),
     ],
 )
-def test_is_not_worse(
-    new: tuple[float, float], old: tuple[float, float], tolerance: float, expected: bool
-) -> None:
+def test_is_not_worse(new: tuple[float, float], old: tuple[float, float], tolerance: float, expected: bool) -> None:
     assert is_not_worse(_report(*new), _report(*old), tolerance=tolerance) is expected
 
 

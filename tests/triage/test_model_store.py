@@ -69,11 +69,7 @@ def test_round_trip_bytes_is_exact(model: TextClassifier, data: bytes) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    text=st.text(
-        alphabet=st.sampled_from("垃圾服务太好了谢发票 thankyougreatfurious!，。1"), max_size=40
-    )
-)
+@given(text=st.text(alphabet=st.sampled_from("垃圾服务太好了谢发票 thankyougreatfurious!，。1"), max_size=40))
 def test_round_trip_is_exact_for_any_text(model: TextClassifier, data: bytes, text: str) -> None:
     loaded = from_bytes(data)
     prediction = loaded.predict(text)
@@ -81,9 +77,7 @@ def test_round_trip_is_exact_for_any_text(model: TextClassifier, data: bytes, te
     assert 0.0 <= prediction.confidence <= 1.0
 
 
-def test_round_trip_path_and_file_objects(
-    model: TextClassifier, data: bytes, tmp_path: Path
-) -> None:
+def test_round_trip_path_and_file_objects(model: TextClassifier, data: bytes, tmp_path: Path) -> None:
     path = tmp_path / "model.hym"
     save(model, path)
     assert path.read_bytes() == data  # same model, same bytes

@@ -113,9 +113,7 @@ class TextClassifier:
             raise ValueError("texts and labels differ in length")
         if algorithm not in ALGORITHMS:
             raise ValueError(f"unknown algorithm {algorithm!r}")
-        if not all(isinstance(t, str) for t in texts) or not all(
-            isinstance(label, str) for label in labels
-        ):
+        if not all(isinstance(t, str) for t in texts) or not all(isinstance(label, str) for label in labels):
             raise ValueError("texts and labels must be strings")
         classes = tuple(sorted(set(labels)))
         if len(classes) < 2:

@@ -116,14 +116,10 @@ def format_report(report: EvaluationReport) -> str:
     width = max([5, *(len(label) for label in report.per_class)])
     lines = [f"{'label':<{width}}  precision  recall     f1  support"]
     for label, m in report.per_class.items():
-        lines.append(
-            f"{label:<{width}}  {m.precision:9.3f}  {m.recall:6.3f}  {m.f1:5.3f}  {m.support:7d}"
-        )
+        lines.append(f"{label:<{width}}  {m.precision:9.3f}  {m.recall:6.3f}  {m.f1:5.3f}  {m.support:7d}")
     if report.confusions:
         lines.append("top confusions (true -> predicted: count):")
-        lines.extend(
-            f"  {c.true_label} -> {c.predicted_label}: {c.count}" for c in report.confusions
-        )
+        lines.extend(f"  {c.true_label} -> {c.predicted_label}: {c.count}" for c in report.confusions)
     lines.append(f"accuracy={report.accuracy:.3f} macro_f1={report.macro_f1:.3f} n={report.n}")
     return "\n".join(lines)
 

@@ -148,9 +148,7 @@ class FeatureSpace:
             raise ValueError("duplicate terms in a vocabulary")
 
     @classmethod
-    def fit(
-        cls, texts: Sequence[str], settings: FeatureSettings
-    ) -> tuple[FeatureSpace, sp.csr_matrix]:
+    def fit(cls, texts: Sequence[str], settings: FeatureSettings) -> tuple[FeatureSpace, sp.csr_matrix]:
         """Fit vocabularies and idf on `texts`; return the space and the training matrix."""
         union = build_union(settings)
         matrix = sp.csr_matrix(union.fit_transform(texts), dtype=np.float32)
@@ -170,12 +168,8 @@ class FeatureSpace:
 
     def transform_one(self, text: str) -> tuple[IndexArray, FloatArray]:
         """Column indices and TF-IDF values of `text` (each block l2-normalised, then weighted)."""
-        word_idx, word_val = _block_row(
-            word_terms(text, self.settings), self._word_index, self.word, 0
-        )
-        char_idx, char_val = _block_row(
-            char_terms(text, self.settings), self._char_index, self.char, self.word.size
-        )
+        word_idx, word_val = _block_row(word_terms(text, self.settings), self._word_index, self.word, 0)
+        char_idx, char_val = _block_row(char_terms(text, self.settings), self._char_index, self.char, self.word.size)
         return np.concatenate([word_idx, char_idx]), np.concatenate([word_val, char_val])
 
     def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
@@ -194,9 +188,7 @@ class FeatureSpace:
         return sp.csr_matrix((data, indices, np.asarray(indptr)), shape=shape)
 
 
-def _block_row(
-    terms: list[str], index: dict[str, int], block: TermBlock, offset: int
-) -> tuple[IndexArray, FloatArray]:
+def _block_row(terms: list[str], index: dict[str, int], block: TermBlock, offset: int) -> tuple[IndexArray, FloatArray]:
     """Sublinear-tf x idf, l2-normalised, for the known `terms` of one text in one block."""
     # Look-ups run in C (map + fromiter); unknown terms get -1 and are dropped.
     looked_up = np.fromiter(map(index.get, terms, repeat(-1)), dtype=np.int32, count=len(terms))
