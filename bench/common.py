@@ -93,9 +93,7 @@ def server(url: str, workdir: Path, *, workers: int = 1) -> Iterator[str]:
             except httpx.HTTPError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"server did not start: {process.stderr.read().decode() if process.stderr else ''}"
-                )
+                raise RuntimeError(f"server did not start: {process.stderr.read().decode() if process.stderr else ''}")
             time.sleep(0.2)
         yield base
     finally:
@@ -104,9 +102,7 @@ def server(url: str, workdir: Path, *, workers: int = 1) -> Iterator[str]:
 
 
 def token(base: str) -> str:
-    answer = httpx.post(
-        f"{base}/api/v1/auth/token", json={"email": "bench@example.com", "password": PASSWORD}
-    )
+    answer = httpx.post(f"{base}/api/v1/auth/token", json={"email": "bench@example.com", "password": PASSWORD})
     answer.raise_for_status()
     return str(answer.json()["access_token"])
 
@@ -144,9 +140,7 @@ def wrk(
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     latency = {m.group(1): float(m.group(2)) * _UNIT[m.group(3)] for m in _LATENCY.finditer(output)}
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    socket_errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
-    )
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     errors = int(non2xx.group(1)) if non2xx else 0
     if socket_errors:
         errors += sum(int(g) for g in socket_errors.groups())

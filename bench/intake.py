@@ -65,9 +65,7 @@ def statements_per_create(url: str, workdir: Path) -> int:
         count += 1
 
     with db.write() as session:  # warm the taxonomy and connection first
-        intake.create_ticket(
-            session, feedback=FeedbackIn(description="warm up"), actor=SYSTEM, settings=settings
-        )
+        intake.create_ticket(session, feedback=FeedbackIn(description="warm up"), actor=SYSTEM, settings=settings)
     event.listen(db.engine, "before_cursor_execute", counter)
     with db.write() as session:
         intake.create_ticket(
@@ -82,13 +80,9 @@ def statements_per_create(url: str, workdir: Path) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument(
-        "--tickets", type=int, default=100_000, help="tickets stored before measuring"
-    )
+    parser.add_argument("--tickets", type=int, default=100_000, help="tickets stored before measuring")
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
@@ -100,9 +94,7 @@ def main() -> None:
         started = time.perf_counter()
         seed_tickets(Database(url), Settings(database_url=url), args.tickets)
         print(f"seeded {args.tickets} tickets in {time.perf_counter() - started:.1f}s ({args.db})")
-        print(
-            f"SQL statements per create (incl. BEGIN/COMMIT not counted): {statements_per_create(url, workdir)}"
-        )
+        print(f"SQL statements per create (incl. BEGIN/COMMIT not counted): {statements_per_create(url, workdir)}")
 
         with server(url, workdir) as base:
             headers = {"Authorization": f"Bearer {token(base)}"}

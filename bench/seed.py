@@ -34,9 +34,7 @@ def _contact_columns(contact: str) -> dict[str, str]:
     }
 
 
-def seed_tickets(
-    db: Database, settings: Settings, count: int, *, days: int = 90, seed: int = 7
-) -> None:
+def seed_tickets(db: Database, settings: Settings, count: int, *, days: int = 90, seed: int = 7) -> None:
     """Insert `count` tickets created over the last `days` days."""
     rng = random.Random(seed)
     tokens = [search_tokens(s.title, s.description) for s in SAMPLES]
@@ -58,9 +56,7 @@ def seed_tickets(
                 {
                     "id": ticket_id,
                     "number": format_number(settings.ticket_number_prefix, day, per_day[day]),
-                    "channel": rng.choice(
-                        ["app", "app", "app", "web", "email", "hotline", "wechat"]
-                    ),
+                    "channel": rng.choice(["app", "app", "app", "web", "email", "hotline", "wechat"]),
                     "user_id": f"u{rng.randrange(10**7, 10**8)}",
                     **_contact_columns(f"1{rng.choice('3589')}{rng.randrange(10**8, 10**9)}"),
                     "title": sample.title,
@@ -99,17 +95,11 @@ def seed_tickets(
     with db.write() as session:
         for day, value in per_day.items():
             statement = dialect_insert(session, TicketCounter).values(day=day, value=value)
-            session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[TicketCounter.day], set_={"value": value}
-                )
-            )
+            session.execute(statement.on_conflict_do_update(index_elements=[TicketCounter.day], set_={"value": value}))
         if not db.is_sqlite:  # explicit ids were inserted: move the sequences past them
             for table in ("tickets", "ticket_events"):
                 session.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
-                    )
+                    text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
                 )
     if not db.is_sqlite:
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

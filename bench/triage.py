@@ -64,9 +64,7 @@ def load_reviews(data: Path, column: str) -> Dataset:
         with archive.open(name) as raw:
             rows = list(csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8-sig")))
     rows = [r for r in rows if r["review"] and r["review"].strip()]
-    split = stratified_split(
-        [r["review"] for r in rows], [r[column] for r in rows], test_fraction=0.2, seed=SEED
-    )
+    split = stratified_split([r["review"] for r in rows], [r[column] for r in rows], test_fraction=0.2, seed=SEED)
     return split.train_texts, split.train_labels, split.test_texts, split.test_labels
 
 

@@ -157,14 +157,10 @@ class StaffLogin:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def login(
-    client: TestClient, db: Database, *, email: str, role: Role, teams: list[str] | None = None
-) -> StaffLogin:
+def login(client: TestClient, db: Database, *, email: str, role: Role, teams: list[str] | None = None) -> StaffLogin:
     """Create a staff account and log it in through the API."""
     with db.write() as session:
-        accounts.create_user(
-            session, email=email, password=PASSWORD, role=role, team_slugs=teams or []
-        )
+        accounts.create_user(session, email=email, password=PASSWORD, role=role, team_slugs=teams or [])
     answer = client.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD})
     assert answer.status_code == 200, answer.text
     return StaffLogin(email=email, token=answer.json()["access_token"])
@@ -210,9 +206,7 @@ def live_server(settings: Settings, db: Database) -> Iterator[LiveServer]:
     import uvicorn
 
     port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings, db), host="127.0.0.1", port=port, log_level="warning"
-    )
+    config = uvicorn.Config(create_app(settings, db), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -223,12 +217,8 @@ def live_server(settings: Settings, db: Database) -> Iterator[LiveServer]:
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
     with db.write() as session:
-        accounts.create_user(
-            session, email="live-admin@example.com", password=PASSWORD, role=Role.ADMIN
-        )
-    token = httpx.post(
-        f"{base}/api/v1/auth/token", json={"email": "live-admin@example.com", "password": PASSWORD}
-    )
+        accounts.create_user(session, email="live-admin@example.com", password=PASSWORD, role=Role.ADMIN)
+    token = httpx.post(f"{base}/api/v1/auth/token", json={"email": "live-admin@example.com", "password": PASSWORD})
     try:
         yield LiveServer(base, db, token.json()["access_token"])
     finally:

@@ -12,9 +12,7 @@ import pytest
 from huiying.accounts.defaults import DEFAULT_TEAMS
 
 
-def huiying(
-    tmp_path: Path, *args: str, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
+def huiying(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HUIYING_DATA_DIR": str(tmp_path / "var")}
     env.pop("HUIYING_DATABASE_URL", None)
     return subprocess.run(

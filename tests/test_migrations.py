@@ -17,9 +17,7 @@ from huiying.models import metadata
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(
-    request: pytest.FixtureRequest, tmp_path: Path, worker_id_suffix: str
-) -> Iterator[str]:
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path, worker_id_suffix: str) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrations.db'}"
         return

@@ -17,9 +17,7 @@ def test_healthz_and_readyz(app_client: TestClient) -> None:
 def test_metrics_count_requests_by_route(app_client: TestClient) -> None:
     submit(app_client)
     text = app_client.get("/metrics").text
-    assert (
-        'huiying_http_requests_total{method="POST",route="/api/v1/feedback",status="201"}' in text
-    )
+    assert 'huiying_http_requests_total{method="POST",route="/api/v1/feedback",status="201"}' in text
 
 
 def test_unknown_paths_and_methods_answer_json_errors(app_client: TestClient) -> None:

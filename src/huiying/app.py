@@ -25,7 +25,10 @@ from huiying.privacy import crypto
 from huiying.privacy.api import router as privacy_router
 from huiying.quality.api import router as quality_router
 from huiying.tickets.api import router as tickets_router
+from huiying.web import admin as web_admin
 from huiying.web import auth as web_auth
+from huiying.web import live as web_live
+from huiying.web import public as web_public
 from huiying.web import workspace as web_workspace
 from huiying.web.security import SecurityHeaders
 from huiying.worker import outbox
@@ -82,7 +85,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         audit_router,
     ):
         app.include_router(router, responses=errors.ERROR_RESPONSES)
-    for router in (system_router, web_auth.router, web_workspace.router):
+    for router in (
+        system_router,
+        web_auth.router,
+        web_workspace.router,
+        web_live.router,
+        web_admin.router,
+        web_public.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(web.__file__).parent / "static"), name="static")
 

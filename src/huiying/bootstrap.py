@@ -9,18 +9,19 @@ from huiying.accounts import service as accounts
 from huiying.accounts.models import User
 from huiying.accounts.roles import Role
 from huiying.categories import service as categories
+from huiying.macros import service as macros
 
 
 def ensure_defaults(session: Session) -> int:
     """Add the default teams and taxonomy where missing; returns how many rows were added."""
-    return accounts.ensure_default_teams(session) + categories.ensure_defaults(session)
+    return (
+        accounts.ensure_default_teams(session) + categories.ensure_defaults(session) + macros.ensure_defaults(session)
+    )
 
 
 def ensure_admin(session: Session, *, email: str, password: str) -> bool:
     """Create the first admin unless any admin exists; True if one was created."""
     if session.scalar(select(User.id).where(User.role == Role.ADMIN.value).limit(1)) is not None:
         return False
-    accounts.create_user(
-        session, email=email, password=password, role=Role.ADMIN, display_name="管理员 Admin"
-    )
+    accounts.create_user(session, email=email, password=password, role=Role.ADMIN, display_name="管理员 Admin")
     return True

@@ -21,9 +21,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 teams_app = typer.Typer(help="Teams.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
-privacy_app = typer.Typer(
-    help="Personal data: requests of data subjects, key rotation.", no_args_is_help=True
-)
+privacy_app = typer.Typer(help="Personal data: requests of data subjects, key rotation.", no_args_is_help=True)
 apikeys_app = typer.Typer(help="API keys for integrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
@@ -90,15 +88,11 @@ def worker(
     """A Celery worker for distributed mode (needs HUIYING_BROKER_URL)."""
     settings = get_settings()
     if not settings.broker_url:
-        _fail(
-            "HUIYING_BROKER_URL is not set: without a broker, `huiying serve` runs the jobs itself"
-        )
+        _fail("HUIYING_BROKER_URL is not set: without a broker, `huiying serve` runs the jobs itself")
     from huiying.worker.celery_app import make_celery
 
     celery = make_celery(settings.broker_url or "")
-    celery.worker_main(
-        ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=threads"]
-    )
+    celery.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=threads"])
 
 
 @app.command()
@@ -113,9 +107,7 @@ def scheduler(
 
     settings = get_settings()
     if not settings.broker_url:
-        _fail(
-            "HUIYING_BROKER_URL is not set: without a broker, `huiying serve` runs the jobs itself"
-        )
+        _fail("HUIYING_BROKER_URL is not set: without a broker, `huiying serve` runs the jobs itself")
     dispatch = dispatcher_for(make_celery(settings.broker_url or ""))
     database = _database()
     typer.echo(f"scheduler: sweeping every {interval}s")
@@ -145,9 +137,7 @@ def users_create(
     role: Annotated[str, typer.Option(help="agent, senior, supervisor, admin, qa or auditor")],
     team: Annotated[list[str] | None, typer.Option(help="team slug; may be repeated")] = None,
     name: Annotated[str | None, typer.Option(help="display name")] = None,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="read the password from stdin")
-    ] = False,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")] = False,
 ) -> None:
     """Create a staff account."""
     from huiying.accounts import service
@@ -192,9 +182,7 @@ def teams_list() -> None:
 
 @app.command()
 def bootstrap(
-    demo_if_empty: Annotated[
-        bool, typer.Option(help="load the demo data set into an empty database")
-    ] = False,
+    demo_if_empty: Annotated[bool, typer.Option(help="load the demo data set into an empty database")] = False,
 ) -> None:
     """First-run set-up for `make run`: defaults, an admin account, optionally demo data."""
     from huiying import bootstrap as setup
@@ -214,13 +202,8 @@ def bootstrap(
             if loader.is_empty(session):
                 summary = loader.load(session, settings=settings)
                 typer.echo(f"demo data loaded: {summary}")
-    shown = (
-        password_file.read_text().strip() if password_file.exists() else "(the password you set)"
-    )
-    typer.echo(
-        f"Log in at {settings.base_url}/login as {ADMIN_EMAIL} with password {shown} "
-        f"(kept in {password_file})."
-    )
+    shown = password_file.read_text().strip() if password_file.exists() else "(the password you set)"
+    typer.echo(f"Log in at {settings.base_url}/login as {ADMIN_EMAIL} with password {shown} (kept in {password_file}).")
 
 
 def _write_secret(path: Path, value: str) -> None:
@@ -342,9 +325,7 @@ def apikeys_list() -> None:
     with _database().read() as session:
         for row in service.list_api_keys(session):
             state = "revoked" if row.revoked_at else "active"
-            typer.echo(
-                f"{row.id}\t{row.name}\t{row.user.email}\t{','.join(row.scopes or [])}\t{state}"
-            )
+            typer.echo(f"{row.id}\t{row.name}\t{row.user.email}\t{','.join(row.scopes or [])}\t{state}")
 
 
 @apikeys_app.command("revoke")

@@ -24,9 +24,7 @@ class Settings(BaseSettings):
     broker_url: str | None = None
     secret_key: str = ""
     # Comma-separated older keys, still accepted while `huiying privacy rotate-keys` runs.
-    previous_secret_keys_csv: str = Field(
-        default="", validation_alias="HUIYING_PREVIOUS_SECRET_KEYS"
-    )
+    previous_secret_keys_csv: str = Field(default="", validation_alias="HUIYING_PREVIOUS_SECRET_KEYS")
     base_url: str = "http://127.0.0.1:8000"
     timezone: str = "Asia/Shanghai"
     ticket_number_prefix: str = "HY"

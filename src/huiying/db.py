@@ -113,11 +113,7 @@ class Database:
         write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
         # PostgreSQL reads run in autocommit: no BEGIN/ROLLBACK round trips around a page of
         # results. (SQLite keeps its BEGIN: it costs nothing there and gives one snapshot.)
-        read_engine = (
-            self.engine
-            if self.is_sqlite
-            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
-        )
+        read_engine = self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._read = sessionmaker(bind=read_engine, expire_on_commit=False)
         self._write = sessionmaker(bind=write_engine, expire_on_commit=False)
         # Re-entrant: a write opened inside another one on the same thread must not deadlock here.

@@ -11,9 +11,7 @@ from sqlalchemy import Engine
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def include_object(
-    obj: object, name: str | None, type_: str, reflected: bool, other: object
-) -> bool:
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, other: object) -> bool:
     """Leave the search structures that live outside the ORM metadata out of autogenerate."""
     return not (name and (name.startswith("tickets_fts") or name == "ix_tickets_search_words"))
 

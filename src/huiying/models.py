@@ -4,6 +4,7 @@ from huiying.accounts.models import AccessToken, Team, TeamMember, User
 from huiying.audit.models import AuditEntry, AuditHead
 from huiying.categories.models import Category
 from huiying.db import Base
+from huiying.macros.models import Macro
 from huiying.moderation.models import Freeze
 from huiying.quality.models import QAReview
 from huiying.tickets.models import (
@@ -28,6 +29,7 @@ __all__ = [
     "Category",
     "Freeze",
     "IntakeKey",
+    "Macro",
     "Message",
     "OutboxJob",
     "QAReview",

@@ -44,9 +44,7 @@ class World:
     def ticket(self, team: str | None = "tech-support", status: str | None = None) -> str:
         number = submit(self.client, feedback(description=f"matrix {uuid.uuid4()}"))["number"]
         if team:
-            self.client.patch(
-                f"/api/v1/tickets/{number}", json={"team": team}, headers=self.admin.headers
-            )
+            self.client.patch(f"/api/v1/tickets/{number}", json={"team": team}, headers=self.admin.headers)
         if status:
             self.client.post(
                 f"/api/v1/tickets/{number}/status",
@@ -56,13 +54,9 @@ class World:
         return number
 
     def attachment(self, team: str) -> str:
-        stored = self.client.post(
-            "/api/v1/attachments", files={"file": ("a.png", PNG, "image/png")}
-        ).json()
+        stored = self.client.post("/api/v1/attachments", files={"file": ("a.png", PNG, "image/png")}).json()
         number = submit(self.client, feedback(attachments=[stored["id"]]))["number"]
-        self.client.patch(
-            f"/api/v1/tickets/{number}", json={"team": team}, headers=self.admin.headers
-        )
+        self.client.patch(f"/api/v1/tickets/{number}", json={"team": team}, headers=self.admin.headers)
         return str(stored["id"])
 
     def staff_email(self) -> str:
@@ -112,9 +106,7 @@ def _ticket_path(suffix: str = "", *, status: str | None = None) -> Builder:
     return build
 
 
-def _with_json(
-    builder: Builder, body: dict[str, Any] | Callable[[World], dict[str, Any]]
-) -> Builder:
+def _with_json(builder: Builder, body: dict[str, Any] | Callable[[World], dict[str, Any]]) -> Builder:
     def build(world: World, other_team: bool) -> Request:
         _, path, _ = builder(world, other_team)
         return "", path, {"json": body(world) if callable(body) else body}
@@ -360,9 +352,7 @@ def test_each_role_on_each_route(app_client: TestClient, db: Database, admin: St
                 f"{role.value} {case.method} {case.route}: expected success, got {answer.status_code} {answer.text[:120]}"
             )
         if not allowed and answer.status_code != 403:
-            failures.append(
-                f"{role.value} {case.method} {case.route}: expected 403, got {answer.status_code}"
-            )
+            failures.append(f"{role.value} {case.method} {case.route}: expected 403, got {answer.status_code}")
         if case.team_scoped and allowed:
             _, path, kwargs = case.build(world, True)
             outside = app_client.request(case.method, path, headers=staff[role].headers, **kwargs)
@@ -385,12 +375,8 @@ def test_logout_revokes_the_token(app_client: TestClient, db: Database) -> None:
     assert app_client.get("/api/v1/me", headers=agent.headers).status_code == 401
 
 
-def test_unrouted_tickets_are_visible_to_every_reader(
-    app_client: TestClient, db: Database, admin: StaffLogin
-) -> None:
-    agent = login(
-        app_client, db, email="network@example.com", role=Role.AGENT, teams=["tech-network"]
-    )
+def test_unrouted_tickets_are_visible_to_every_reader(app_client: TestClient, db: Database, admin: StaffLogin) -> None:
+    agent = login(app_client, db, email="network@example.com", role=Role.AGENT, teams=["tech-network"])
     world = World(app_client, db, admin)
     unrouted = world.ticket(team=None)
     parent = world.ticket(team="tech-support")
@@ -398,15 +384,8 @@ def test_unrouted_tickets_are_visible_to_every_reader(
     assert app_client.get(f"/api/v1/tickets/{unrouted}", headers=agent.headers).status_code == 200
     assert app_client.get(f"/api/v1/tickets/{sub_team}", headers=agent.headers).status_code == 200
     assert app_client.get(f"/api/v1/tickets/{parent}", headers=agent.headers).status_code == 404
-    listed = {
-        t["number"]
-        for t in app_client.get("/api/v1/tickets", headers=agent.headers).json()["items"]
-    }
+    listed = {t["number"] for t in app_client.get("/api/v1/tickets", headers=agent.headers).json()["items"]}
     assert listed == {unrouted, sub_team}
 
-    lead = login(
-        app_client, db, email="lead@example.com", role=Role.SUPERVISOR, teams=["tech-support"]
-    )
-    assert (
-        app_client.get(f"/api/v1/tickets/{sub_team}", headers=lead.headers).status_code == 200
-    )  # sub-teams too
+    lead = login(app_client, db, email="lead@example.com", role=Role.SUPERVISOR, teams=["tech-support"])
+    assert app_client.get(f"/api/v1/tickets/{sub_team}", headers=lead.headers).status_code == 200  # sub-teams too

@@ -34,12 +34,8 @@ def test_changes_logins_and_pii_views_are_recorded(
     app_client: TestClient, admin: StaffLogin, auditor: StaffLogin
 ) -> None:
     number = submit(app_client)["number"]
-    app_client.patch(
-        f"/api/v1/tickets/{number}", json={"priority": "urgent"}, headers=admin.headers
-    )
-    app_client.get(
-        f"/api/v1/tickets/{number}", headers=admin.headers
-    )  # admin sees the phone unmasked
+    app_client.patch(f"/api/v1/tickets/{number}", json={"priority": "urgent"}, headers=admin.headers)
+    app_client.get(f"/api/v1/tickets/{number}", headers=admin.headers)  # admin sees the phone unmasked
     app_client.post("/api/v1/auth/token", json={"email": admin.email, "password": "wrong password"})
 
     entries = _entries(app_client, auditor)
@@ -64,9 +60,7 @@ def test_filters_and_pagination(app_client: TestClient, auditor: StaffLogin) -> 
     numbers = [submit(app_client)["number"] for _ in range(3)]
     only_one = _entries(app_client, auditor, object_type="ticket", object_id=numbers[1])
     assert [e["object_id"] for e in only_one] == [numbers[1]]
-    first = app_client.get(
-        "/api/v1/audit", params={"limit": 2, "action": "ticket."}, headers=auditor.headers
-    ).json()
+    first = app_client.get("/api/v1/audit", params={"limit": 2, "action": "ticket."}, headers=auditor.headers).json()
     assert len(first["items"]) == 2 and first["next_cursor"]
     rest = app_client.get(
         "/api/v1/audit",
@@ -122,9 +116,7 @@ def _verify_cli(db: Database, tmp_path: Path) -> subprocess.CompletedProcess[str
     )
 
 
-def test_cli_verify_names_the_first_changed_entry(
-    app_client: TestClient, db: Database, tmp_path: Path
-) -> None:
+def test_cli_verify_names_the_first_changed_entry(app_client: TestClient, db: Database, tmp_path: Path) -> None:
     for _ in range(4):
         submit(app_client)
     ok = _verify_cli(db, tmp_path)
@@ -158,15 +150,11 @@ def test_cli_verify_notices_a_deleted_entry_and_a_cut_tail(
     assert cut.returncode == 1 and "entry 3" in cut.stdout
 
 
-def test_a_rolled_back_change_leaves_no_audit_entry(
-    app_client: TestClient, db: Database, admin: StaffLogin
-) -> None:
+def test_a_rolled_back_change_leaves_no_audit_entry(app_client: TestClient, db: Database, admin: StaffLogin) -> None:
     number = submit(app_client)["number"]
     with db.read() as session:
         before = audit.verify(session).entries
-    refused = app_client.post(
-        f"/api/v1/tickets/{number}/status", json={"status": "merged"}, headers=admin.headers
-    )
+    refused = app_client.post(f"/api/v1/tickets/{number}/status", json={"status": "merged"}, headers=admin.headers)
     assert refused.status_code == 409
     with db.read() as session:
         after = audit.verify(session)

@@ -41,9 +41,7 @@ def robot(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     Robot.received = []
-    monkeypatch.setenv(
-        "HUIYING_COMPLIANCE_WEBHOOK_URL", f"http://127.0.0.1:{server.server_port}/hook"
-    )
+    monkeypatch.setenv("HUIYING_COMPLIANCE_WEBHOOK_URL", f"http://127.0.0.1:{server.server_port}/hook")
     get_settings.cache_clear()
     yield Robot.received
     server.shutdown()
@@ -72,28 +70,20 @@ def test_a_privacy_leak_goes_to_security_urgent_within_two_hours(
     assert len(robot) == 1 and number in json.dumps(robot[0], ensure_ascii=False)
     actions = [
         e["action"]
-        for e in app_client.get(f"/api/v1/tickets/{number}/timeline", headers=admin.headers).json()[
-            "events"
-        ]
+        for e in app_client.get(f"/api/v1/tickets/{number}/timeline", headers=admin.headers).json()["events"]
     ]
     assert "compliance_escalated" in actions and "compliance_alert_sent" in actions
 
 
-def test_tagging_illegal_content_later_escalates_once(
-    app_client: TestClient, admin: StaffLogin, db: Database
-) -> None:
+def test_tagging_illegal_content_later_escalates_once(app_client: TestClient, admin: StaffLogin, db: Database) -> None:
     number = submit(app_client)["number"]
-    app_client.patch(
-        f"/api/v1/tickets/{number}", json={"tags": ["illegal-content"]}, headers=admin.headers
-    )
+    app_client.patch(f"/api/v1/tickets/{number}", json={"tags": ["illegal-content"]}, headers=admin.headers)
     app_client.patch(
         f"/api/v1/tickets/{number}",
         json={"tags": ["illegal-content", "compliance", "again"]},
         headers=admin.headers,
     )
-    events = app_client.get(f"/api/v1/tickets/{number}/timeline", headers=admin.headers).json()[
-        "events"
-    ]
+    events = app_client.get(f"/api/v1/tickets/{number}/timeline", headers=admin.headers).json()["events"]
     assert [e["action"] for e in events].count("compliance_escalated") == 1
 
 
@@ -103,13 +93,9 @@ def test_ordinary_feedback_is_not_escalated(app_client: TestClient, admin: Staff
     assert ticket["team"] is None and "compliance" not in ticket["tags"]
 
 
-def test_freeze_and_lift_are_audited(
-    app_client: TestClient, db: Database, admin: StaffLogin
-) -> None:
+def test_freeze_and_lift_are_audited(app_client: TestClient, db: Database, admin: StaffLogin) -> None:
     senior = login(app_client, db, email="sec@example.com", role=Role.SENIOR, teams=["security"])
-    number = submit(app_client, feedback(category="content", subcategory="illegal-content"))[
-        "number"
-    ]
+    number = submit(app_client, feedback(category="content", subcategory="illegal-content"))["number"]
     frozen = app_client.post(
         "/api/v1/moderation/freezes",
         json={
@@ -139,12 +125,7 @@ def test_freeze_and_lift_are_audited(
     assert app_client.get("/api/v1/moderation/freezes", headers=senior.headers).json() == []
 
     auditor = login(app_client, db, email="a@example.com", role=Role.AUDITOR)
-    actions = [
-        e["action"]
-        for e in app_client.get("/api/v1/audit", headers=auditor.headers).json()["items"]
-    ]
+    actions = [e["action"] for e in app_client.get("/api/v1/audit", headers=auditor.headers).json()["items"]]
     assert "moderation.frozen" in actions and "moderation.lifted" in actions
-    timeline = app_client.get(f"/api/v1/tickets/{number}/timeline", headers=admin.headers).json()[
-        "events"
-    ]
+    timeline = app_client.get(f"/api/v1/tickets/{number}/timeline", headers=admin.headers).json()["events"]
     assert "target_frozen" in [e["action"] for e in timeline]

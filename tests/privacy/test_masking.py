@@ -59,8 +59,6 @@ def test_validators() -> None:
 
 
 def test_log_lines_are_masked() -> None:
-    record = logging.LogRecord(
-        "t", logging.INFO, __file__, 1, "user %s wrote from %s", ("u1", "13812345678"), None
-    )
+    record = logging.LogRecord("t", logging.INFO, __file__, 1, "user %s wrote from %s", ("u1", "13812345678"), None)
     assert MaskPersonalData().filter(record)
     assert record.getMessage() == "user u1 wrote from 138****5678"

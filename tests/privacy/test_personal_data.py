@@ -54,19 +54,13 @@ def test_free_text_is_masked_for_agents_and_clear_for_admins(
 def test_contacts_are_encrypted_at_rest(app_client: TestClient, db: Database) -> None:
     submit(app_client, _leaky_feedback())
     with db.engine.connect() as connection:
-        row = connection.execute(
-            text("SELECT contact_encrypted, contact_masked, contact_digest FROM tickets")
-        ).one()
+        row = connection.execute(text("SELECT contact_encrypted, contact_masked, contact_digest FROM tickets")).one()
     assert PHONE not in row.contact_encrypted
     assert row.contact_masked == "139****5678"
-    assert row.contact_digest == crypto.digest(
-        "+86 139-1234-5678"
-    )  # the same person, typed differently
+    assert row.contact_digest == crypto.digest("+86 139-1234-5678")  # the same person, typed differently
 
 
-def test_key_rotation_keeps_contacts_readable(
-    app_client: TestClient, db: Database, admin: StaffLogin
-) -> None:
+def test_key_rotation_keeps_contacts_readable(app_client: TestClient, db: Database, admin: StaffLogin) -> None:
     number = submit(app_client, _leaky_feedback())["number"]
     try:
         crypto.configure("a brand new secret key, 48 characters long......", (TEST_SECRET,))
@@ -84,9 +78,7 @@ def test_key_rotation_keeps_contacts_readable(
     assert number
 
 
-def test_export_holds_everything_about_the_person(
-    app_client: TestClient, admin: StaffLogin
-) -> None:
+def test_export_holds_everything_about_the_person(app_client: TestClient, admin: StaffLogin) -> None:
     mine = submit(app_client, _leaky_feedback(user_id="u-42"))["number"]
     by_contact = submit(app_client, _leaky_feedback(user_id=None))["number"]
     submit(app_client, feedback(user_id="u-other", contact="13700000000"))
@@ -97,9 +89,7 @@ def test_export_holds_everything_about_the_person(
     data = answer.json()
     assert {t["number"] for t in data["tickets"]} == {mine, by_contact}
     assert all(t["contact"] == PHONE for t in data["tickets"])
-    assert (
-        app_client.post("/api/v1/privacy/export", json={}, headers=admin.headers).status_code == 422
-    )
+    assert app_client.post("/api/v1/privacy/export", json={}, headers=admin.headers).status_code == 422
 
 
 def test_erasure_removes_the_person_and_keeps_the_statistics(
@@ -110,9 +100,7 @@ def test_erasure_removes_the_person_and_keeps_the_statistics(
     ).json()
     number = submit(
         app_client,
-        _leaky_feedback(
-            user_id="u-42", attachments=[stored["id"]], category="commercial", subcategory="refund"
-        ),
+        _leaky_feedback(user_id="u-42", attachments=[stored["id"]], category="commercial", subcategory="refund"),
     )["number"]
     app_client.post(
         f"/api/v1/tickets/{number}/replies",
@@ -121,9 +109,7 @@ def test_erasure_removes_the_person_and_keeps_the_statistics(
     )
     other = submit(app_client, feedback(user_id="u-other"))["number"]
 
-    answer = app_client.post(
-        "/api/v1/privacy/erase", json={"user_id": "u-42"}, headers=admin.headers
-    )
+    answer = app_client.post("/api/v1/privacy/erase", json={"user_id": "u-42"}, headers=admin.headers)
     assert answer.status_code == 200
     assert answer.json() == {"tickets": 1, "messages": 0, "files": 1}
 
@@ -141,11 +127,6 @@ def test_erasure_removes_the_person_and_keeps_the_statistics(
     assert not [p for p in Path(settings.attachments_dir).rglob("*") if p.is_file()]
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(Ticket)) == 2
-    assert (
-        app_client.get(f"/api/v1/tickets/{other}", headers=admin.headers).json()["user_id"]
-        == "u-other"
-    )
-    searched = app_client.get(
-        "/api/v1/tickets", params={"q": "身份证"}, headers=admin.headers
-    ).json()["items"]
+    assert app_client.get(f"/api/v1/tickets/{other}", headers=admin.headers).json()["user_id"] == "u-other"
+    searched = app_client.get("/api/v1/tickets", params={"q": "身份证"}, headers=admin.headers).json()["items"]
     assert number not in [t["number"] for t in searched]

@@ -48,9 +48,7 @@ def test_api_never_fails_or_breaks_its_schema(live_server: LiveServer) -> None:
             derandomize=DERANDOMIZE,
         )
         def run(case: schemathesis.Case) -> None:
-            case.call_and_validate(
-                base_url=live_server.base_url, headers=live_server.admin_headers, checks=CHECKS
-            )
+            case.call_and_validate(base_url=live_server.base_url, headers=live_server.admin_headers, checks=CHECKS)
 
         try:
             run()

@@ -58,9 +58,7 @@ def test_files_are_only_served_to_staff(app_client: TestClient, admin: StaffLogi
     assert app_client.get(loose["url"], headers=admin.headers).status_code == 404
 
 
-def test_html_declared_as_an_image_is_served_as_text_download(
-    app_client: TestClient, admin: StaffLogin
-) -> None:
+def test_html_declared_as_an_image_is_served_as_text_download(app_client: TestClient, admin: StaffLogin) -> None:
     evil = b"<html><script>alert(document.cookie)</script></html>"
     stored = upload(app_client, evil, "photo.png", "image/png").json()
     assert stored["content_type"] == "text/plain"
@@ -89,9 +87,7 @@ def test_executables_and_unknown_binaries_are_refused(app_client: TestClient) ->
         assert "allowed" in answer.json()["error"]["details"]
 
 
-def test_path_traversal_in_the_name_is_only_a_label(
-    app_client: TestClient, settings: Settings
-) -> None:
+def test_path_traversal_in_the_name_is_only_a_label(app_client: TestClient, settings: Settings) -> None:
     stored = upload(app_client, PNG, "../../../../etc/passwd").json()
     assert stored["filename"] == "passwd"
     files = [p for p in Path(settings.attachments_dir).rglob("*") if p.is_file()]

@@ -19,9 +19,7 @@ PROCESSES = 8
 PER_PROCESS = 40
 
 
-def _create_many(
-    url: str, worker: int, count: int, barrier: multiprocessing.synchronize.Barrier
-) -> list[str]:
+def _create_many(url: str, worker: int, count: int, barrier: multiprocessing.synchronize.Barrier) -> list[str]:
     database = Database(url)
     settings = Settings(database_url=url, secret_key="k" * 40)
     barrier.wait()
@@ -30,9 +28,7 @@ def _create_many(
         with database.write() as session:
             feedback = FeedbackIn(description=f"worker {worker} ticket {index}")
             numbers.append(
-                intake.create_ticket(
-                    session, feedback=feedback, actor=SYSTEM, settings=settings
-                ).ticket.number
+                intake.create_ticket(session, feedback=feedback, actor=SYSTEM, settings=settings).ticket.number
             )
     database.dispose()
     return numbers
@@ -62,9 +58,7 @@ def test_eight_processes_get_unique_gapless_numbers(db: Database) -> None:
     with context.Manager() as manager:
         barrier = manager.Barrier(PROCESSES)
         with context.Pool(PROCESSES) as pool:
-            results = pool.starmap(
-                _create_many, [(db.url, w, PER_PROCESS, barrier) for w in range(PROCESSES)]
-            )
+            results = pool.starmap(_create_many, [(db.url, w, PER_PROCESS, barrier) for w in range(PROCESSES)])
     numbers = [n for chunk in results for n in chunk]
     assert len(numbers) == PROCESSES * PER_PROCESS
     assert len(set(numbers)) == len(numbers), "duplicate ticket numbers"

@@ -32,9 +32,7 @@ def test_feedback_becomes_a_ticket_with_a_number_and_portal_link(
     assert ticket["channel"] == "app"
     assert ticket["priority"] == "medium"
     assert ticket["contact"] == "13812345678"  # an admin may see personal data
-    seen_by_agent = app_client.get(
-        f"/api/v1/tickets/{created['number']}", headers=agent.headers
-    ).json()
+    seen_by_agent = app_client.get(f"/api/v1/tickets/{created['number']}", headers=agent.headers).json()
     assert seen_by_agent["contact"] == "138****5678"
 
 
@@ -45,9 +43,7 @@ def test_numbers_are_consecutive_within_a_day(app_client: TestClient) -> None:
     assert second == f"{prefix}-{int(sequence) + 1:04d}"
 
 
-def test_title_is_generated_from_the_description_when_missing(
-    app_client: TestClient, admin: StaffLogin
-) -> None:
+def test_title_is_generated_from_the_description_when_missing(app_client: TestClient, admin: StaffLogin) -> None:
     body = feedback(
         description="直播间一直卡顿，画面转圈，声音和画面不同步，换了网络也一样没有用处。\n第二行",
         title=None,
@@ -59,9 +55,7 @@ def test_title_is_generated_from_the_description_when_missing(
     assert "第二行" not in title
 
 
-def test_a_retry_with_the_same_key_returns_the_same_ticket(
-    app_client: TestClient, db: Database
-) -> None:
+def test_a_retry_with_the_same_key_returns_the_same_ticket(app_client: TestClient, db: Database) -> None:
     key = str(uuid.uuid4())
     first = app_client.post("/api/v1/feedback", json=feedback(), headers={"Idempotency-Key": key})
     before = counts(db)
@@ -74,12 +68,7 @@ def test_a_retry_with_the_same_key_returns_the_same_ticket(
 
 def test_the_same_key_with_another_body_is_refused(app_client: TestClient, db: Database) -> None:
     key = str(uuid.uuid4())
-    assert (
-        app_client.post(
-            "/api/v1/feedback", json=feedback(), headers={"Idempotency-Key": key}
-        ).status_code
-        == 201
-    )
+    assert app_client.post("/api/v1/feedback", json=feedback(), headers={"Idempotency-Key": key}).status_code == 201
     before = counts(db)
     answer = app_client.post(
         "/api/v1/feedback",
@@ -91,22 +80,16 @@ def test_the_same_key_with_another_body_is_refused(app_client: TestClient, db: D
     assert counts(db) == before
 
 
-def test_the_same_channel_message_twice_makes_one_ticket(
-    app_client: TestClient, db: Database
-) -> None:
+def test_the_same_channel_message_twice_makes_one_ticket(app_client: TestClient, db: Database) -> None:
     body = feedback(source_ref="app-feedback-778899")
     first = submit(app_client, body)
-    second = submit(
-        app_client, body
-    )  # a new Idempotency-Key: a different delivery of the same message
+    second = submit(app_client, body)  # a new Idempotency-Key: a different delivery of the same message
     assert first["number"] == second["number"]
     assert counts(db)[0] == 1
 
 
 def test_a_malformed_idempotency_key_is_refused(app_client: TestClient) -> None:
-    answer = app_client.post(
-        "/api/v1/feedback", json=feedback(), headers={"Idempotency-Key": "x" * 300}
-    )
+    answer = app_client.post("/api/v1/feedback", json=feedback(), headers={"Idempotency-Key": "x" * 300})
     assert answer.status_code == 422
     assert answer.json()["error"]["code"] == "invalid_idempotency_key"
 
@@ -122,9 +105,7 @@ def test_malformed_json_is_a_400_that_says_so(app_client: TestClient, db: Databa
     assert counts(db) == (0, 0)
 
 
-def test_wrong_types_and_unknown_values_are_422_naming_the_field(
-    app_client: TestClient, db: Database
-) -> None:
+def test_wrong_types_and_unknown_values_are_422_naming_the_field(app_client: TestClient, db: Database) -> None:
     cases = [
         (feedback(vip="maybe"), "vip"),
         (feedback(channel="carrier-pigeon"), "channel"),
@@ -140,23 +121,17 @@ def test_wrong_types_and_unknown_values_are_422_naming_the_field(
         assert answer.status_code == 422, (field, answer.text)
         error = answer.json()["error"]
         assert error["code"] == "validation_error"
-        assert field in error["message"] or any(field in d["field"] for d in error["details"]), (
-            error
-        )
+        assert field in error["message"] or any(field in d["field"] for d in error["details"]), error
     assert counts(db) == (0, 0)
 
 
-def test_unknown_category_is_422_listing_the_allowed_ones(
-    app_client: TestClient, db: Database
-) -> None:
+def test_unknown_category_is_422_listing_the_allowed_ones(app_client: TestClient, db: Database) -> None:
     answer = app_client.post("/api/v1/feedback", json=feedback(category="gossip", subcategory=None))
     assert answer.status_code == 422
     error = answer.json()["error"]
     assert error["code"] == "unknown_category"
     assert "technical" in error["details"]["allowed"]
-    wrong_child = app_client.post(
-        "/api/v1/feedback", json=feedback(category="content", subcategory="refund")
-    )
+    wrong_child = app_client.post("/api/v1/feedback", json=feedback(category="content", subcategory="refund"))
     assert wrong_child.status_code == 422
     assert counts(db) == (0, 0)
 
@@ -169,41 +144,29 @@ def test_an_oversized_body_is_413(app_client: TestClient, db: Database) -> None:
     assert counts(db) == (0, 0)
 
 
-def test_an_oversized_chunked_body_without_length_is_413(
-    app_client: TestClient, db: Database
-) -> None:
+def test_an_oversized_chunked_body_without_length_is_413(app_client: TestClient, db: Database) -> None:
     def chunks():  # type: ignore[no-untyped-def]
         yield b'{"description": "'
         for _ in range(40):
             yield b"x" * 65536
         yield b'"}'
 
-    answer = app_client.post(
-        "/api/v1/feedback", content=chunks(), headers={"content-type": "application/json"}
-    )
+    answer = app_client.post("/api/v1/feedback", content=chunks(), headers={"content-type": "application/json"})
     assert answer.status_code == 413
     assert counts(db) == (0, 0)
 
 
-def test_control_characters_and_lone_surrogates_are_cleaned_not_500(
-    app_client: TestClient, admin: StaffLogin
-) -> None:
+def test_control_characters_and_lone_surrogates_are_cleaned_not_500(app_client: TestClient, admin: StaffLogin) -> None:
     raw = '{"description": "bad\\u0000byte \\ud800 end", "title": "t\\u0007itle"}'
-    answer = app_client.post(
-        "/api/v1/feedback", content=raw.encode(), headers={"content-type": "application/json"}
-    )
+    answer = app_client.post("/api/v1/feedback", content=raw.encode(), headers={"content-type": "application/json"})
     assert answer.status_code == 201, answer.text
-    ticket = app_client.get(
-        f"/api/v1/tickets/{answer.json()['number']}", headers=admin.headers
-    ).json()
+    ticket = app_client.get(f"/api/v1/tickets/{answer.json()['number']}", headers=admin.headers).json()
     assert "\x00" not in ticket["description"]
     assert ticket["description"].startswith("badbyte")
     assert ticket["title"] == "title"
 
 
-def test_anonymous_callers_may_not_pick_staff_channels_or_priority(
-    app_client: TestClient, db: Database
-) -> None:
+def test_anonymous_callers_may_not_pick_staff_channels_or_priority(app_client: TestClient, db: Database) -> None:
     assert app_client.post("/api/v1/feedback", json=feedback(channel="hotline")).status_code == 403
     assert app_client.post("/api/v1/feedback", json=feedback(priority="urgent")).status_code == 403
     assert counts(db) == (0, 0)
@@ -213,16 +176,12 @@ def test_staff_may_log_feedback_from_any_channel(app_client: TestClient, admin: 
     body = feedback(channel="hotline", priority="high", tags=["回访"])
     answer = app_client.post("/api/v1/feedback", json=body, headers=admin.headers)
     assert answer.status_code == 201
-    ticket = app_client.get(
-        f"/api/v1/tickets/{answer.json()['number']}", headers=admin.headers
-    ).json()
+    ticket = app_client.get(f"/api/v1/tickets/{answer.json()['number']}", headers=admin.headers).json()
     assert (ticket["channel"], ticket["priority"], ticket["tags"]) == ("hotline", "high", ["回访"])
 
 
 def test_the_creation_is_on_the_timeline(app_client: TestClient, admin: StaffLogin) -> None:
     number = submit(app_client)["number"]
-    events = app_client.get(f"/api/v1/tickets/{number}/timeline", headers=admin.headers).json()[
-        "events"
-    ]
+    events = app_client.get(f"/api/v1/tickets/{number}/timeline", headers=admin.headers).json()["events"]
     assert [e["action"] for e in events] == ["created"]
     assert events[0]["actor_type"] == "user"

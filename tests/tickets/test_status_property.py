@@ -16,15 +16,11 @@ from huiying.tickets.enums import Status
 from huiying.tickets.models import Ticket, TicketEvent
 from huiying.tickets.schemas import FeedbackIn
 
-MOVES = st.lists(
-    st.sampled_from([s for s in Status if s != Status.MERGED]), min_size=1, max_size=12
-)
+MOVES = st.lists(st.sampled_from([s for s in Status if s != Status.MERGED]), min_size=1, max_size=12)
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(moves=MOVES)
 def test_every_accepted_move_is_recorded_and_every_refused_one_changes_nothing(
     db: Database, settings: Settings, moves: list[Status]
@@ -54,9 +50,7 @@ def test_every_accepted_move_is_recorded_and_every_refused_one_changes_nothing(
         with db.read() as session:
             stored = session.get_one(Ticket, ticket_id)
             assert stored.status == expected.value
-            assert (stored.resolved_at is not None) == (
-                expected in (Status.RESOLVED, Status.CLOSED)
-            )
+            assert (stored.resolved_at is not None) == (expected in (Status.RESOLVED, Status.CLOSED))
             changes = session.scalar(
                 select(func.count())
                 .select_from(TicketEvent)

@@ -20,9 +20,7 @@ def _get(client: TestClient, admin: StaffLogin, number: str) -> dict[str, Any]:
 
 
 def _actions(client: TestClient, admin: StaffLogin, number: str) -> list[str]:
-    events = client.get(f"/api/v1/tickets/{number}/timeline", headers=admin.headers).json()[
-        "events"
-    ]
+    events = client.get(f"/api/v1/tickets/{number}/timeline", headers=admin.headers).json()["events"]
     return [e["action"] for e in events]
 
 
@@ -40,13 +38,9 @@ def test_staff_endpoints_need_a_valid_token(app_client: TestClient) -> None:
 
 
 def test_wrong_password_gets_no_token(app_client: TestClient, admin: StaffLogin) -> None:
-    answer = app_client.post(
-        "/api/v1/auth/token", json={"email": admin.email, "password": "wrong password!"}
-    )
+    answer = app_client.post("/api/v1/auth/token", json={"email": admin.email, "password": "wrong password!"})
     assert answer.status_code == 401
-    unknown = app_client.post(
-        "/api/v1/auth/token", json={"email": "nobody@example.com", "password": "whatever12"}
-    )
+    unknown = app_client.post("/api/v1/auth/token", json={"email": "nobody@example.com", "password": "whatever12"})
     assert unknown.status_code == 401
     assert answer.json()["error"]["message"] == unknown.json()["error"]["message"]
 
@@ -57,9 +51,7 @@ def test_unknown_ticket_is_404(app_client: TestClient, admin: StaffLogin) -> Non
     assert answer.json()["error"]["code"] == "unknown_ticket"
 
 
-def test_numbers_are_found_however_they_are_typed(
-    app_client: TestClient, admin: StaffLogin
-) -> None:
+def test_numbers_are_found_however_they_are_typed(app_client: TestClient, admin: StaffLogin) -> None:
     number = submit(app_client)["number"]
     loose = number.lower().replace("-", "")
     assert _get(app_client, admin, loose)["number"] == number
@@ -67,9 +59,7 @@ def test_numbers_are_found_however_they_are_typed(
 
 def test_list_filters_and_cursor_pagination(app_client: TestClient, admin: StaffLogin) -> None:
     numbers = [submit(app_client)["number"] for _ in range(5)]
-    other = submit(app_client, feedback(category="suggestion", subcategory="feature-request"))[
-        "number"
-    ]
+    other = submit(app_client, feedback(category="suggestion", subcategory="feature-request"))["number"]
     seen: list[str] = []
     cursor = None
     while True:
@@ -84,15 +74,11 @@ def test_list_filters_and_cursor_pagination(app_client: TestClient, admin: Staff
     assert seen == list(reversed(numbers))  # newest first, each exactly once
     assert other not in seen
 
-    oldest_first = app_client.get(
-        "/api/v1/tickets", params={"sort": "created"}, headers=admin.headers
-    ).json()
+    oldest_first = app_client.get("/api/v1/tickets", params={"sort": "created"}, headers=admin.headers).json()
     assert oldest_first["items"][0]["number"] == numbers[0]
 
 
-def test_status_filter_accepts_lists_and_refuses_unknown_values(
-    app_client: TestClient, admin: StaffLogin
-) -> None:
+def test_status_filter_accepts_lists_and_refuses_unknown_values(app_client: TestClient, admin: StaffLogin) -> None:
     a = submit(app_client)["number"]
     b = submit(app_client)["number"]
     app_client.post(f"/api/v1/tickets/{b}/status", json={"status": "open"}, headers=admin.headers)
@@ -123,9 +109,7 @@ def test_bad_filters_are_4xx_not_500(app_client: TestClient, admin: StaffLogin) 
 
 
 def test_full_text_search_in_chinese_and_english(app_client: TestClient, admin: StaffLogin) -> None:
-    pay = submit(
-        app_client, feedback(title="充值失败", description="充值会员时支付失败，钱被扣了")
-    )["number"]
+    pay = submit(app_client, feedback(title="充值失败", description="充值会员时支付失败，钱被扣了"))["number"]
     lag = submit(
         app_client,
         feedback(title="直播卡顿", description="看直播一直卡顿转圈", subcategory="stream-lag"),
@@ -154,9 +138,7 @@ def test_full_text_search_in_chinese_and_english(app_client: TestClient, admin: 
     assert search("*") == []
 
 
-def test_patch_changes_fields_and_records_each(
-    app_client: TestClient, admin: StaffLogin, db: Database
-) -> None:
+def test_patch_changes_fields_and_records_each(app_client: TestClient, admin: StaffLogin, db: Database) -> None:
     login(app_client, db, email="agent@example.com", role=Role.AGENT, teams=["finance"])
     number = submit(app_client)["number"]
     answer = app_client.patch(
@@ -179,24 +161,18 @@ def test_patch_changes_fields_and_records_each(
         "重复扣款",
     )
     assert sorted(ticket["tags"]) == ["vip跟进", "退款"]
-    events = app_client.get(f"/api/v1/tickets/{number}/timeline", headers=admin.headers).json()[
-        "events"
-    ]
+    events = app_client.get(f"/api/v1/tickets/{number}/timeline", headers=admin.headers).json()["events"]
     changed = {e["field"]: (e["old"], e["new"]) for e in events if e["action"] == "field_changed"}
     assert changed["priority"] == ("medium", "urgent")
     assert changed["team"] == (None, "finance")
     assert changed["assignee"] == (None, "agent@example.com")
     assert all(e["actor"] == "admin" for e in events if e["action"] == "field_changed")
 
-    cleared = app_client.patch(
-        f"/api/v1/tickets/{number}", json={"assignee": None}, headers=admin.headers
-    ).json()
+    cleared = app_client.patch(f"/api/v1/tickets/{number}", json={"assignee": None}, headers=admin.headers).json()
     assert cleared["assignee"] is None and cleared["team"] == "finance"
 
 
-def test_patch_with_unknown_values_changes_nothing(
-    app_client: TestClient, admin: StaffLogin, db: Database
-) -> None:
+def test_patch_with_unknown_values_changes_nothing(app_client: TestClient, admin: StaffLogin, db: Database) -> None:
     number = submit(app_client)["number"]
     before = counts(db)
     for patch in (
@@ -214,9 +190,7 @@ def test_patch_with_unknown_values_changes_nothing(
     assert _get(app_client, admin, number)["priority"] == "medium"
 
 
-def test_category_change_drops_a_subcategory_of_the_old_category(
-    app_client: TestClient, admin: StaffLogin
-) -> None:
+def test_category_change_drops_a_subcategory_of_the_old_category(app_client: TestClient, admin: StaffLogin) -> None:
     number = submit(app_client)["number"]
     ticket = app_client.patch(
         f"/api/v1/tickets/{number}", json={"category": "commercial"}, headers=admin.headers
@@ -224,9 +198,7 @@ def test_category_change_drops_a_subcategory_of_the_old_category(
     assert (ticket["category"], ticket["subcategory"]) == ("commercial", None)
 
 
-def test_status_flow_and_illegal_moves(
-    app_client: TestClient, admin: StaffLogin, db: Database
-) -> None:
+def test_status_flow_and_illegal_moves(app_client: TestClient, admin: StaffLogin, db: Database) -> None:
     number = submit(app_client)["number"]
 
     def move(status: str) -> Any:
@@ -254,17 +226,11 @@ def test_status_flow_and_illegal_moves(
     assert move("lost").status_code == 422
 
     reopened = move("open").json()
-    assert (
-        reopened["status"] == "open"
-        and reopened["reopen_count"] == 1
-        and reopened["closed_at"] is None
-    )
+    assert reopened["status"] == "open" and reopened["reopen_count"] == 1 and reopened["closed_at"] is None
     assert _actions(app_client, admin, number).count("status_changed") == 5
 
 
-def test_public_reply_goes_out_through_the_channel(
-    app_client: TestClient, admin: StaffLogin, db: Database
-) -> None:
+def test_public_reply_goes_out_through_the_channel(app_client: TestClient, admin: StaffLogin, db: Database) -> None:
     number = submit(app_client)["number"]
     answer = app_client.post(
         f"/api/v1/tickets/{number}/replies",
@@ -293,11 +259,7 @@ def test_internal_note_is_not_sent_and_does_not_count_as_response(
         json={"body": "内部备注", "internal": True},
         headers=admin.headers,
     )
-    assert (
-        note.status_code == 201
-        and note.json()["kind"] == "note"
-        and note.json()["delivery"] == "not_needed"
-    )
+    assert note.status_code == 201 and note.json()["kind"] == "note" and note.json()["delivery"] == "not_needed"
     ticket = _get(app_client, admin, number)
     assert ticket["status"] == "new" and ticket["first_responded_at"] is None
     assert run_due(db) == 0
@@ -305,12 +267,8 @@ def test_internal_note_is_not_sent_and_does_not_count_as_response(
 
 def test_no_public_reply_on_a_closed_ticket(app_client: TestClient, admin: StaffLogin) -> None:
     number = submit(app_client)["number"]
-    app_client.post(
-        f"/api/v1/tickets/{number}/status", json={"status": "closed"}, headers=admin.headers
-    )
-    answer = app_client.post(
-        f"/api/v1/tickets/{number}/replies", json={"body": "hello"}, headers=admin.headers
-    )
+    app_client.post(f"/api/v1/tickets/{number}/status", json={"status": "closed"}, headers=admin.headers)
+    answer = app_client.post(f"/api/v1/tickets/{number}/replies", json={"body": "hello"}, headers=admin.headers)
     assert answer.status_code == 409
     assert (
         app_client.post(
@@ -325,48 +283,36 @@ def test_no_public_reply_on_a_closed_ticket(app_client: TestClient, admin: Staff
 def test_merge_keeps_both_histories(app_client: TestClient, admin: StaffLogin) -> None:
     first = submit(app_client, feedback(tags=[]))["number"]
     second = submit(app_client)["number"]
-    app_client.patch(
-        f"/api/v1/tickets/{second}", json={"tags": ["重复反馈"]}, headers=admin.headers
-    )
+    app_client.patch(f"/api/v1/tickets/{second}", json={"tags": ["重复反馈"]}, headers=admin.headers)
     app_client.post(
         f"/api/v1/tickets/{second}/replies",
         json={"body": "note on the duplicate", "internal": True},
         headers=admin.headers,
     )
 
-    answer = app_client.post(
-        f"/api/v1/tickets/{second}/merge", json={"into": first}, headers=admin.headers
-    )
+    answer = app_client.post(f"/api/v1/tickets/{second}/merge", json={"into": first}, headers=admin.headers)
     assert answer.status_code == 200, answer.text
     assert answer.json()["number"] == first
     assert "重复反馈" in answer.json()["tags"]
 
     merged = _get(app_client, admin, second)
     assert merged["status"] == "merged" and merged["merged_into"] == first
-    timeline = app_client.get(f"/api/v1/tickets/{first}/timeline", headers=admin.headers).json()[
-        "events"
-    ]
+    timeline = app_client.get(f"/api/v1/tickets/{first}/timeline", headers=admin.headers).json()["events"]
     assert {e["ticket"] for e in timeline} == {first, second}
     assert "merged_from" in [e["action"] for e in timeline]
     messages = app_client.get(f"/api/v1/tickets/{first}/messages", headers=admin.headers).json()
     assert [m["body"] for m in messages] == ["note on the duplicate"]
 
     assert (
-        app_client.post(
-            f"/api/v1/tickets/{second}/replies", json={"body": "x"}, headers=admin.headers
-        ).status_code
+        app_client.post(f"/api/v1/tickets/{second}/replies", json={"body": "x"}, headers=admin.headers).status_code
         == 409
     )
     assert (
-        app_client.post(
-            f"/api/v1/tickets/{first}/merge", json={"into": first}, headers=admin.headers
-        ).status_code
+        app_client.post(f"/api/v1/tickets/{first}/merge", json={"into": first}, headers=admin.headers).status_code
         == 409
     )
     assert (
-        app_client.post(
-            f"/api/v1/tickets/{second}/merge", json={"into": first}, headers=admin.headers
-        ).status_code
+        app_client.post(f"/api/v1/tickets/{second}/merge", json={"into": first}, headers=admin.headers).status_code
         == 409
     )
     assert (

@@ -72,13 +72,8 @@ def test_logout_needs_the_session_csrf_token(app_client: TestClient, staff_email
         token = row.csrf_token
     done = app_client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"] == "/login"
-    assert (
-        app_client.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code
-        == 303
-    )
-    assert (
-        app_client.get("/tickets", follow_redirects=False).headers["location"].startswith("/login")
-    )
+    assert app_client.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
+    assert app_client.get("/tickets", follow_redirects=False).headers["location"].startswith("/login")
 
 
 def test_open_redirects_are_not_followed(app_client: TestClient, staff_email: str) -> None:

@@ -56,18 +56,12 @@ def test_a_failing_job_is_retried_later_then_given_up(db: Database) -> None:
     assert runner.run_due(db) == 1
     with db.read() as session:
         row = session.get_one(OutboxJob, job_id)
-        assert (
-            row.state == "pending"
-            and row.attempts == 1
-            and "channel down" in (row.last_error or "")
-        )
+        assert row.state == "pending" and row.attempts == 1 and "channel down" in (row.last_error or "")
         assert row.available_at > row.created_at
     assert runner.run_due(db) == 0  # not due again yet
     for _ in range(outbox.MAX_ATTEMPTS):
         with db.write() as session:
-            session.get_one(OutboxJob, job_id).available_at = session.get_one(
-                OutboxJob, job_id
-            ).created_at
+            session.get_one(OutboxJob, job_id).available_at = session.get_one(OutboxJob, job_id).created_at
         runner.run_due(db)
     with db.read() as session:
         assert session.get_one(OutboxJob, job_id).state == "failed"

@@ -84,12 +84,8 @@ def login(body: TokenRequest, request: Request, db: DB, settings: AppSettings) -
     limits_of(request).login.check(ip=caller.ip, email=body.email)
     try:
         with db.write() as session:
-            user = service.authenticate(
-                session, email=body.email, password=body.password, actor=caller
-            )
-            token, row = service.issue_token(
-                session, user=user, ttl=timedelta(minutes=settings.token_ttl_minutes)
-            )
+            user = service.authenticate(session, email=body.email, password=body.password, actor=caller)
+            token, row = service.issue_token(session, user=user, ttl=timedelta(minutes=settings.token_ttl_minutes))
             answer = TokenOut(access_token=token, expires_at=row.expires_at)
     except Unauthenticated:
         with db.write() as session:
@@ -123,9 +119,7 @@ def me(db: DB, actor: Staff) -> Response:
 
 @router.get("/teams", response_model=list[TeamOut])
 def list_teams(db: DB, actor: Staff) -> Response:
-    if not (
-        access.has(actor, Permission.TICKET_READ) or access.has(actor, Permission.CONFIG_MANAGE)
-    ):
+    if not (access.has(actor, Permission.TICKET_READ) or access.has(actor, Permission.CONFIG_MANAGE)):
         access.require(actor, Permission.TICKET_READ)
     with db.read() as session:
         rows = teams.list_teams(session)
@@ -270,8 +264,6 @@ def create_api_key(body: ApiKeyIn, db: DB, actor: Staff) -> Response:
 def revoke_api_key(key_id: PathId, db: DB, actor: Staff) -> Response:
     access.require(actor, Permission.APIKEY_MANAGE)
     with db.write() as session:
-        answer = json_model(
-            api_key_out(service.revoke_api_key(session, key_id=key_id, actor=actor))
-        )
+        answer = json_model(api_key_out(service.revoke_api_key(session, key_id=key_id, actor=actor)))
     forget_all_tokens()
     return answer

@@ -30,9 +30,7 @@ list_teams = teams.list_teams
 ensure_default_teams = teams.ensure_default_teams
 
 
-def actor_for(
-    session: Session, user: User, *, scopes: frozenset[str] | None = None, ip: str | None = None
-) -> Actor:
+def actor_for(session: Session, user: User, *, scopes: frozenset[str] | None = None, ip: str | None = None) -> Actor:
     """The Actor a logged-in staff member acts as (teams include their sub-teams)."""
     return Actor(
         type=ActorType.STAFF,
@@ -54,9 +52,7 @@ def normalise_email(email: str) -> str:
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"the password needs at least {MIN_PASSWORD_LENGTH} characters", code="weak_password"
-        )
+        raise InvalidInput(f"the password needs at least {MIN_PASSWORD_LENGTH} characters", code="weak_password")
 
 
 def _describe(user: User) -> dict[str, object]:
@@ -245,15 +241,11 @@ def create_api_key(
     unknown = [s for s in wanted if s not in API_KEY_SCOPES]
     if unknown or not wanted:
         raise InvalidInput(
-            f"unknown scopes: {', '.join(unknown)}"
-            if unknown
-            else "an API key needs at least one scope",
+            f"unknown scopes: {', '.join(unknown)}" if unknown else "an API key needs at least one scope",
             code="invalid_scope",
             details={"allowed": sorted(API_KEY_SCOPES)},
         )
-    key, row = issue_token(
-        session, user=user, ttl=ttl, kind="api_key", name=name[:100], scopes=wanted
-    )
+    key, row = issue_token(session, user=user, ttl=ttl, kind="api_key", name=name[:100], scopes=wanted)
     audit.record(
         session,
         actor=actor,

@@ -45,13 +45,9 @@ def with_descendants(session: Session, team_ids: set[int]) -> frozenset[int]:
     return frozenset(found)
 
 
-def create_team(
-    session: Session, *, slug: str, name_zh: str, name_en: str, parent: str | None, actor: Actor
-) -> Team:
+def create_team(session: Session, *, slug: str, name_zh: str, name_en: str, parent: str | None, actor: Actor) -> Team:
     if not _SLUG.match(slug):
-        raise InvalidInput(
-            "a team slug is lower-case letters, digits and dashes", code="invalid_slug"
-        )
+        raise InvalidInput("a team slug is lower-case letters, digits and dashes", code="invalid_slug")
     if session.scalar(select(Team.id).where(Team.slug == slug)) is not None:
         raise Conflict(f"team {slug!r} exists already", code="team_exists")
     team = Team(

@@ -90,9 +90,7 @@ async def staff(actor: Annotated[Actor | None, Depends(optional_staff)]) -> Acto
     return actor
 
 
-async def staff_or_user(
-    request: Request, actor: Annotated[Actor | None, Depends(optional_staff)]
-) -> Actor:
+async def staff_or_user(request: Request, actor: Annotated[Actor | None, Depends(optional_staff)]) -> Actor:
     """Staff when a token is sent, otherwise the anonymous platform user of a public endpoint."""
     return actor or platform_user(None, ip=client_ip(request))
 

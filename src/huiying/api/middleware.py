@@ -11,9 +11,7 @@ from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-REQUESTS = Counter(
-    "huiying_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
-)
+REQUESTS = Counter("huiying_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
 LATENCY = Histogram(
     "huiying_http_request_seconds",
     "Time to answer an HTTP request",
@@ -64,9 +62,7 @@ class BodyLimit:
         await self.app(scope, limited_receive, send)
 
 
-async def _send_error(
-    send: Send, status: int, code: str, message: str, details: object = None
-) -> None:
+async def _send_error(send: Send, status: int, code: str, message: str, details: object = None) -> None:
     body = json.dumps({"error": {"code": code, "message": message, "details": details}}).encode()
     await send(
         {

@@ -41,15 +41,9 @@ class Limits:
     def from_settings(cls, settings: Settings) -> Limits:
         storage = settings.rate_limit_storage
         return cls(
-            intake=PublicLimits(
-                Limiter(settings.rate_limit_intake, namespace="intake", storage_uri=storage)
-            ),
-            portal=PublicLimits(
-                Limiter(settings.rate_limit_portal, namespace="portal", storage_uri=storage)
-            ),
-            login=LoginLimits(
-                Limiter(settings.rate_limit_login, namespace="login", storage_uri=storage)
-            ),
+            intake=PublicLimits(Limiter(settings.rate_limit_intake, namespace="intake", storage_uri=storage)),
+            portal=PublicLimits(Limiter(settings.rate_limit_portal, namespace="portal", storage_uri=storage)),
+            login=LoginLimits(Limiter(settings.rate_limit_login, namespace="login", storage_uri=storage)),
         )
 
 

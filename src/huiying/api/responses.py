@@ -15,9 +15,7 @@ from pydantic import BaseModel, TypeAdapter
 _list_adapters: dict[type[BaseModel], TypeAdapter[list[BaseModel]]] = {}
 
 
-def json_model(
-    model: BaseModel, *, status_code: int = 200, headers: dict[str, str] | None = None
-) -> Response:
+def json_model(model: BaseModel, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
         model.model_dump_json(),
         status_code=status_code,

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
@@ -18,28 +14,11 @@ from huiying.accounts.access import Permission
 from huiying.api.deps import DB, QueryId, Staff
 from huiying.api.responses import json_model
 from huiying.audit import service
-from huiying.audit.models import AuditEntry
+from huiying.audit.export import EntryOut, entry_out
+from huiying.audit.export import rows as export_rows
 from huiying.errors import InvalidInput
-from huiying.tickets.present import mask_json
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
-
-EXPORT_BATCH = 1000
-
-
-class EntryOut(BaseModel):
-    seq: int
-    at: datetime
-    actor_type: str
-    actor_id: int | None
-    actor: str
-    action: str
-    object_type: str
-    object_id: str | None
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    ip: str | None
-    hash: str
 
 
 class EntryPage(BaseModel):
@@ -52,24 +31,6 @@ class VerifyOut(BaseModel):
     entries: int
     broken_at: int | None
     reason: str | None
-
-
-def _out(entry: AuditEntry) -> EntryOut:
-    return EntryOut(
-        seq=entry.seq,
-        at=entry.at,
-        actor_type=entry.actor_type,
-        actor_id=entry.actor_id,
-        actor=entry.actor_name,
-        action=entry.action,
-        object_type=entry.object_type,
-        object_id=entry.object_id,
-        # Auditors hold no pii:view: any personal data quoted in a change is masked here too.
-        before=mask_json(entry.before),
-        after=mask_json(entry.after),
-        ip=entry.ip,
-        hash=entry.hash,
-    )
 
 
 def _query(
@@ -91,9 +52,7 @@ def browse(
     db: DB,
     actor: Staff,
     actor_id: QueryId = None,
-    action: Annotated[
-        str | None, Query(max_length=64, description="prefix, e.g. `ticket.`")
-    ] = None,
+    action: Annotated[str | None, Query(max_length=64, description="prefix, e.g. `ticket.`")] = None,
     object_type: Annotated[str | None, Query(max_length=32)] = None,
     object_id: Annotated[str | None, Query(max_length=64)] = None,
     since: datetime | None = None,
@@ -107,7 +66,7 @@ def browse(
     with db.read() as session:
         rows = service.search(session, query, before_seq=cursor, limit=limit + 1)
         page = EntryPage(
-            items=[_out(e) for e in rows[:limit]],
+            items=[entry_out(e) for e in rows[:limit]],
             next_cursor=rows[limit - 1].seq if len(rows) > limit else None,
         )
     return json_model(page)
@@ -127,47 +86,12 @@ def export(
     """The matching entries as CSV or JSON lines, streamed in batches."""
     access.require(actor, Permission.AUDIT_READ)
     query = _query(None, action, object_type, object_id, since, until)
-    service.record_now(
-        db, actor=actor, action="audit.exported", object_type="audit", after={"format": format}
-    )
-
-    def rows() -> Iterator[str]:
-        columns = list(EntryOut.model_fields)
-        if format == "csv":
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            writer.writerow(columns)
-            yield "\ufeff" + buffer.getvalue()  # a BOM so spreadsheet tools read UTF-8 Chinese
-        before: int | None = None
-        while True:
-            with db.read() as session:
-                batch = service.search(session, query, before_seq=before, limit=EXPORT_BATCH)
-                out = [_out(e).model_dump(mode="json") for e in batch]
-            if not out:
-                return
-            before = out[-1]["seq"]
-            if format == "jsonl":
-                yield "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in out)
-                continue
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            for item in out:
-                writer.writerow(
-                    [
-                        json.dumps(item[c], ensure_ascii=False)
-                        if isinstance(item[c], dict)
-                        else item[c]
-                        for c in columns
-                    ]
-                )
-            yield buffer.getvalue()
-
+    service.record_now(db, actor=actor, action="audit.exported", object_type="audit", after={"format": format})
     media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
-    filename = f"audit-log.{format}"
     return StreamingResponse(
-        rows(),
+        export_rows(db, query, format),
         media_type=media,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": f'attachment; filename="audit-log.{format}"'},
     )
 
 

@@ -46,9 +46,7 @@ HASHED_FIELDS = (
 )
 
 
-def first_break(
-    entries: Iterable[dict[str, Any]], *, head_seq: int, head_hash: str
-) -> Break | None:
+def first_break(entries: Iterable[dict[str, Any]], *, head_seq: int, head_hash: str) -> Break | None:
     """The first entry that does not follow from the ones before it, or None if all do.
 
     `entries` are in sequence order; `head_seq`/`head_hash` are what the head row says the
@@ -63,13 +61,9 @@ def first_break(
             return Break(entry["seq"], "its link to the previous entry does not match")
         fields = {name: entry[name] for name in HASHED_FIELDS}
         if entry_hash(fields, prev) != entry["hash"]:
-            return Break(
-                entry["seq"], "its content does not match its hash (changed after writing)"
-            )
+            return Break(entry["seq"], "its content does not match its hash (changed after writing)")
         prev = entry["hash"]
         expected_seq += 1
     if expected_seq - 1 != head_seq or prev != head_hash:
-        return Break(
-            expected_seq, f"the log ends at {expected_seq - 1} but the head says {head_seq}"
-        )
+        return Break(expected_seq, f"the log ends at {expected_seq - 1} but the head says {head_seq}")
     return None

@@ -104,12 +104,7 @@ def _all_entries(session: Session, batch: int = 5000) -> Iterator[dict[str, Any]
     last = 0
     while True:
         rows = list(
-            session.scalars(
-                select(AuditEntry)
-                .where(AuditEntry.seq > last)
-                .order_by(AuditEntry.seq)
-                .limit(batch)
-            )
+            session.scalars(select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch))
         )
         if not rows:
             return
@@ -145,9 +140,7 @@ class AuditQuery:
     until: datetime | None = None
 
 
-def search(
-    session: Session, query: AuditQuery, *, before_seq: int | None, limit: int
-) -> list[AuditEntry]:
+def search(session: Session, query: AuditQuery, *, before_seq: int | None, limit: int) -> list[AuditEntry]:
     """Entries matching the query, newest first, below `before_seq` (keyset pagination)."""
     statement = select(AuditEntry)
     if query.actor_id is not None:

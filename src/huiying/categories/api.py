@@ -26,10 +26,7 @@ def categories(db: DB) -> list[CategoryOut]:
                 slug=node.slug,
                 name_zh=node.name_zh,
                 name_en=node.name_en,
-                subcategories=[
-                    CategoryOut(slug=c.slug, name_zh=c.name_zh, name_en=c.name_en)
-                    for c in node.children
-                ],
+                subcategories=[CategoryOut(slug=c.slug, name_zh=c.name_zh, name_en=c.name_en) for c in node.children],
             )
             for node in service.tree(session)
         ]

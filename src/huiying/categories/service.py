@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import time
 import weakref
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from huiying.accounts.actor import Actor
+from huiying.audit import service as audit
 from huiying.categories.defaults import DEFAULT_CATEGORIES
 from huiying.categories.models import Category
-from huiying.errors import InvalidInput
+from huiying.errors import Conflict, InvalidInput, NotFound
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
 
 
 @dataclass(frozen=True)
@@ -39,10 +44,7 @@ def tree(session: Session, *, include_inactive: bool = False) -> list[CategoryNo
             row.name_zh,
             row.name_en,
             row.default_team,
-            tuple(
-                CategoryNode(c.slug, c.name_zh, c.name_en, c.default_team)
-                for c in children.get(row.id, [])
-            ),
+            tuple(CategoryNode(c.slug, c.name_zh, c.name_en, c.default_team) for c in children.get(row.id, [])),
         )
         for row in rows
         if row.parent_id is None
@@ -52,9 +54,7 @@ def tree(session: Session, *, include_inactive: bool = False) -> list[CategoryNo
 # Intake checks every ticket's category; the taxonomy changes rarely, so each process keeps it
 # for a few seconds (and drops it at once when it edits it itself).
 CACHE_SECONDS = 10.0
-_cache: weakref.WeakKeyDictionary[Engine, tuple[float, dict[str, CategoryNode]]] = (
-    weakref.WeakKeyDictionary()
-)
+_cache: weakref.WeakKeyDictionary[Engine, tuple[float, dict[str, CategoryNode]]] = weakref.WeakKeyDictionary()
 
 
 def active_by_slug(session: Session) -> dict[str, CategoryNode]:
@@ -126,3 +126,114 @@ def ensure_defaults(session: Session) -> int:
     session.flush()
     forget_cached(session)
     return created
+
+
+def _row(session: Session, slug: str, parent_id: int | None) -> Category | None:
+    query = select(Category).where(Category.slug == slug)
+    query = query.where(Category.parent_id.is_(None) if parent_id is None else Category.parent_id == parent_id)
+    return session.scalar(query)
+
+
+def find(session: Session, slug: str, parent: str | None = None) -> Category:
+    """A category (or, with `parent`, one of its sub-categories), active or not."""
+    parent_row = find(session, parent) if parent else None
+    row = _row(session, slug, parent_row.id if parent_row else None)
+    if row is None:
+        raise NotFound(f"no category {slug!r}", code="unknown_category")
+    return row
+
+
+def create(
+    session: Session,
+    *,
+    slug: str,
+    name_zh: str,
+    name_en: str,
+    parent: str | None,
+    default_team: str | None,
+    actor: Actor,
+) -> Category:
+    """A new category, or a sub-category of `parent`."""
+    if not _SLUG.match(slug):
+        raise InvalidInput("a slug is lower-case letters, digits and dashes", code="invalid_slug")
+    parent_row = find(session, parent) if parent else None
+    if _row(session, slug, parent_row.id if parent_row else None) is not None:
+        raise Conflict(f"{slug!r} exists already", code="category_exists")
+    siblings = session.scalar(
+        select(func.count())
+        .select_from(Category)
+        .where(Category.parent_id.is_(None) if parent_row is None else Category.parent_id == parent_row.id)
+    )
+    row = Category(
+        slug=slug,
+        parent_id=parent_row.id if parent_row else None,
+        name_zh=name_zh,
+        name_en=name_en,
+        default_team=default_team or None,
+        position=int(siblings or 0),
+    )
+    session.add(row)
+    session.flush()
+    forget_cached(session)
+    audit.record(
+        session,
+        actor=actor,
+        action="category.created",
+        object_type="category",
+        object_id=f"{parent}/{slug}" if parent else slug,
+        after={"name_zh": name_zh, "name_en": name_en, "default_team": default_team},
+    )
+    return row
+
+
+def update(
+    session: Session,
+    row: Category,
+    *,
+    actor: Actor,
+    name_zh: str | None = None,
+    name_en: str | None = None,
+    default_team: str | None = None,
+    active: bool | None = None,
+) -> Category:
+    before = {
+        "name_zh": row.name_zh,
+        "name_en": row.name_en,
+        "default_team": row.default_team,
+        "active": row.active,
+    }
+    if name_zh is not None:
+        row.name_zh = name_zh
+    if name_en is not None:
+        row.name_en = name_en
+    if default_team is not None:
+        row.default_team = default_team or None
+    if active is not None:
+        row.active = active
+    after = {
+        "name_zh": row.name_zh,
+        "name_en": row.name_en,
+        "default_team": row.default_team,
+        "active": row.active,
+    }
+    if after != before:
+        forget_cached(session)
+        audit.record(
+            session,
+            actor=actor,
+            action="category.updated",
+            object_type="category",
+            object_id=row.slug,
+            before=before,
+            after=after,
+        )
+    return row
+
+
+def names(session: Session) -> dict[str, tuple[str, str]]:
+    """Display names by slug (categories and sub-categories), active or not."""
+    return {row.slug: (row.name_zh, row.name_en) for row in session.scalars(select(Category))}
+
+
+def inactive(session: Session) -> list[Category]:
+    return list(session.scalars(select(Category).where(Category.active.is_(False))))

@@ -90,18 +90,14 @@ def _feedback(rng: random.Random, sample: samples.Sample, index: int) -> Feedbac
     os_name, model = rng.choice(samples.DEVICES)
     english = sample.description.isascii()
     name = rng.choice(samples.SURNAMES) + rng.choice(samples.GIVEN)
-    contact = rng.choice(
-        [f"1{rng.choice('3589')}{rng.randrange(10**8, 10**9)}", f"user{index}@example.com", None]
-    )
+    contact = rng.choice([f"1{rng.choice('3589')}{rng.randrange(10**8, 10**9)}", f"user{index}@example.com", None])
     links = None
     if sample.category == "commercial" or sample.subcategory == "payment-failure":
         links = LinksIn(order_no=f"DD{rng.randrange(10**11, 10**12)}")
     elif sample.subcategory in ("stream-lag", "host-behavior", "violation-report"):
         links = LinksIn(room_id=str(rng.randrange(100000, 999999)))
     return FeedbackIn(
-        channel=rng.choice(
-            [Channel.APP, Channel.APP, Channel.APP, Channel.WEB, Channel.EMAIL, Channel.HOTLINE]
-        ),
+        channel=rng.choice([Channel.APP, Channel.APP, Channel.APP, Channel.WEB, Channel.EMAIL, Channel.HOTLINE]),
         title=sample.title,
         description=sample.description,
         user_id=f"u{rng.randrange(10**7, 10**8)}",
@@ -227,9 +223,7 @@ def _work_on(
                 (
                     0.75,
                     4320,
-                    lambda: service.change_status(
-                        session, ticket, status=Status.CLOSED, actor=SYSTEM
-                    ),
+                    lambda: service.change_status(session, ticket, status=Status.CLOSED, actor=SYSTEM),
                 )
             )
     for threshold, max_minutes, action in steps:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
 
+from huiying.db import UTCDateTime
 from huiying.migrate import include_object
 from huiying.models import metadata
 
 config = context.config
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    """Write our column types in plain SQLAlchemy terms, so migrations never import app types."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def run() -> None:
@@ -28,6 +38,7 @@ def run() -> None:
         render_as_batch=True,
         compare_type=True,
         include_object=include_object,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

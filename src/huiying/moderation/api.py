@@ -80,11 +80,7 @@ def lift(freeze_id: PathId, body: LiftIn, db: DB, actor: Staff) -> Response:
     access.require(actor, Permission.MODERATION_FREEZE)
     with db.write() as session:
         row = service.lift(session, freeze_id=freeze_id, reason=body.reason, actor=actor)
-        number = (
-            session.scalar(select(Ticket.number).where(Ticket.id == row.ticket_id))
-            if row.ticket_id
-            else None
-        )
+        number = session.scalar(select(Ticket.number).where(Ticket.id == row.ticket_id)) if row.ticket_id else None
         return json_model(_out(row, number))
 
 
@@ -94,8 +90,5 @@ def list_freezes(db: DB, actor: Staff, active: bool = True) -> Response:
     with db.read() as session:
         rows = service.list_freezes(session, active_only=active)
         ids = [r.ticket_id for r in rows if r.ticket_id]
-        numbers = {
-            i: n
-            for i, n in session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(ids)))
-        }
+        numbers = {i: n for i, n in session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(ids)))}
         return json_models([_out(r, numbers.get(r.ticket_id or 0)) for r in rows], FreezeOut)

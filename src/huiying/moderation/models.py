@@ -19,9 +19,7 @@ class Freeze(Base):
     target_type: Mapped[str] = mapped_column(String(16))
     target_id: Mapped[str] = mapped_column(String(128))
     reason: Mapped[str] = mapped_column(Text)
-    ticket_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("tickets.id", ondelete="SET NULL")
-    )
+    ticket_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("tickets.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

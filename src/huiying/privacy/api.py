@@ -61,6 +61,4 @@ def erase(body: SubjectIn, db: DB, settings: AppSettings, actor: Staff) -> Respo
             actor=actor,
             attachments_root=settings.attachments_dir,
         )
-    return json_model(
-        ErasureOut(tickets=result.tickets, messages=result.messages, files=result.files)
-    )
+    return json_model(ErasureOut(tickets=result.tickets, messages=result.messages, files=result.files))

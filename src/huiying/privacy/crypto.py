@@ -20,9 +20,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 
 def _derive(secret: str, purpose: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"huiying", info=purpose).derive(
-        secret.encode()
-    )
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"huiying", info=purpose).derive(secret.encode())
 
 
 @dataclass(frozen=True)
@@ -35,9 +33,7 @@ class Keyring:
     @classmethod
     def from_secrets(cls, current: str, previous: tuple[str, ...] = ()) -> Keyring:
         secrets = (current, *previous)
-        fernets = [
-            Fernet(base64.urlsafe_b64encode(_derive(s, b"contact-encryption"))) for s in secrets
-        ]
+        fernets = [Fernet(base64.urlsafe_b64encode(_derive(s, b"contact-encryption"))) for s in secrets]
         return cls(MultiFernet(fernets), tuple(_derive(s, b"contact-digest") for s in secrets))
 
 

@@ -36,15 +36,11 @@ def _tickets_of(session: Session, *, user_id: str | None, contact: str | None) -
     return list(session.scalars(select(Ticket).where(or_(*conditions)).order_by(Ticket.id)))
 
 
-def export(
-    session: Session, *, user_id: str | None, contact: str | None, actor: Actor
-) -> dict[str, Any]:
+def export(session: Session, *, user_id: str | None, contact: str | None, actor: Actor) -> dict[str, Any]:
     """Everything stored about the person, in the clear (the requester is entitled to it)."""
     tickets = _tickets_of(session, user_id=user_id, contact=contact)
     ids = [t.id for t in tickets]
-    messages = session.scalars(
-        select(Message).where(Message.ticket_id.in_(ids)).order_by(Message.id)
-    )
+    messages = session.scalars(select(Message).where(Message.ticket_id.in_(ids)).order_by(Message.id))
     files = session.scalars(select(Attachment).where(Attachment.ticket_id.in_(ids)))
     number = {t.id: t.number for t in tickets}
     data = {
@@ -60,6 +56,7 @@ def export(
                 "title": t.title,
                 "description": t.description,
                 "contact": t.contact_plain(),
+                "name": t.user_name,
                 "device": {"os": t.device_os, "model": t.device_model},
                 "app_version": t.app_version,
                 "city": t.city,
@@ -126,6 +123,7 @@ def erase(
     for ticket in tickets:
         ticket.set_contact(None)
         ticket.user_id = pseudonym
+        ticket.user_name = None
         ticket.title = ERASED
         ticket.description = ERASED
         ticket.search_tokens = ""
@@ -133,14 +131,10 @@ def erase(
         ticket.links = {}
         ticket.source_ref = None
     user_messages = session.execute(
-        update(Message)
-        .where(Message.ticket_id.in_(ids), Message.author_type == "user")
-        .values(body=ERASED)
+        update(Message).where(Message.ticket_id.in_(ids), Message.author_type == "user").values(body=ERASED)
     ).rowcount  # type: ignore[attr-defined]
     # Staff replies stay (they are the platform's record) but lose any personal data quoted in them.
-    for message in session.scalars(
-        select(Message).where(Message.ticket_id.in_(ids), Message.author_type != "user")
-    ):
+    for message in session.scalars(select(Message).where(Message.ticket_id.in_(ids), Message.author_type != "user")):
         message.body = mask_text(message.body)
     for event in session.scalars(
         select(TicketEvent).where(TicketEvent.ticket_id.in_(ids), TicketEvent.field == "title")
@@ -148,9 +142,7 @@ def erase(
         event.old_value = event.new_value = ERASED
     files = list(session.scalars(select(Attachment).where(Attachment.ticket_id.in_(ids))))
     for attachment in files:
-        (attachments_root / attachment.storage_key[:2] / attachment.storage_key).unlink(
-            missing_ok=True
-        )
+        (attachments_root / attachment.storage_key[:2] / attachment.storage_key).unlink(missing_ok=True)
         session.delete(attachment)
     audit.record(
         session,

@@ -16,9 +16,7 @@ class QAReview(Base):
     __table_args__ = (Index("ix_qa_reviews_agent_id", "agent_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("tickets.id", ondelete="CASCADE"), index=True
-    )
+    ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     score: Mapped[int] = mapped_column(Integer)

@@ -41,8 +41,4 @@ def review(session: Session, ticket: Ticket, *, score: int, comment: str, actor:
 
 
 def reviews_of(session: Session, ticket: Ticket) -> list[QAReview]:
-    return list(
-        session.scalars(
-            select(QAReview).where(QAReview.ticket_id == ticket.id).order_by(QAReview.id)
-        )
-    )
+    return list(session.scalars(select(QAReview).where(QAReview.ticket_id == ticket.id).order_by(QAReview.id)))

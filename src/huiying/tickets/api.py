@@ -69,16 +69,12 @@ def submit_feedback(
     if not access.has(caller, Permission.TICKET_CREATE):
         if feedback.channel not in PUBLIC_CHANNELS:
             allowed = ", ".join(sorted(c.value for c in PUBLIC_CHANNELS))
-            raise Forbidden(
-                f"without the ticket:create permission the channel must be one of: {allowed}"
-            )
+            raise Forbidden(f"without the ticket:create permission the channel must be one of: {allowed}")
         if feedback.priority is not None or feedback.tags:
             raise Forbidden("only staff may set priority or tags at intake")
         intake_limits(request).check(ip=caller.ip, user_id=feedback.user_id)
     with db.write() as session:
-        result = intake.create_ticket(
-            session, feedback=feedback, actor=caller, settings=settings, idempotency_key=key
-        )
+        result = intake.create_ticket(session, feedback=feedback, actor=caller, settings=settings, idempotency_key=key)
         ticket = result.ticket
         answer = FeedbackCreated(
             number=ticket.number,
@@ -114,16 +110,10 @@ def upload_attachment(
 
 
 @router.get("/attachments/{attachment_id}", response_class=FileResponse)
-def download_attachment(
-    attachment_id: str, db: DB, settings: AppSettings, actor: Staff
-) -> FileResponse:
+def download_attachment(attachment_id: str, db: DB, settings: AppSettings, actor: Staff) -> FileResponse:
     """The file, typed from its content; anything that is not an image or media is a download."""
     with db.read() as session:
-        row = (
-            session.get(Attachment, attachment_id)
-            if re.fullmatch(r"[0-9a-f]{32}", attachment_id)
-            else None
-        )
+        row = session.get(Attachment, attachment_id) if re.fullmatch(r"[0-9a-f]{32}", attachment_id) else None
         access.require(actor, Permission.TICKET_READ)
         ticket = session.get(Ticket, row.ticket_id) if row and row.ticket_id else None
         if row is None or ticket is None or not access.can_see_team(actor, ticket.team_id):
@@ -170,9 +160,7 @@ def _parse_time(value: str | None, name: str, settings: Settings) -> datetime | 
         return None
     try:
         parsed = (
-            datetime.combine(date.fromisoformat(value), time())
-            if len(value) == 10
-            else datetime.fromisoformat(value)
+            datetime.combine(date.fromisoformat(value), time()) if len(value) == 10 else datetime.fromisoformat(value)
         )
     except ValueError as exc:
         raise InvalidInput(
@@ -198,9 +186,7 @@ def list_tickets(
     tag: str | None = None,
     vip: bool | None = None,
     needs_refinement: bool | None = None,
-    q: Annotated[
-        str | None, Query(max_length=200, description="full text, Chinese or English")
-    ] = None,
+    q: Annotated[str | None, Query(max_length=200, description="full text, Chinese or English")] = None,
     sla: Annotated[str | None, Query(pattern="^(due_soon|breached)$")] = None,
     created_from: str | None = None,
     created_to: str | None = None,
@@ -235,9 +221,7 @@ def list_tickets(
     reveal = access.has(actor, Permission.PII_VIEW)
     with db.read() as session:
         rows, next_cursor = repository.list_tickets(session, query, cursor=cursor, limit=limit)
-        page = TicketList(
-            items=[present.ticket_out(t, reveal_pii=reveal) for t in rows], next_cursor=next_cursor
-        )
+        page = TicketList(items=[present.ticket_out(t, reveal_pii=reveal) for t in rows], next_cursor=next_cursor)
     if reveal and rows:
         _audit_pii_view(db, actor, [t.number for t in rows])
     return json_model(page)
@@ -250,9 +234,7 @@ def _email_of(db: DB, staff_id: int) -> str:
 
 def _files(session: Session, ticket_id: int) -> list[Attachment]:
     """Files that came with the ticket itself (those of messages are listed with them)."""
-    statement = select(Attachment).where(
-        Attachment.ticket_id == ticket_id, Attachment.message_id.is_(None)
-    )
+    statement = select(Attachment).where(Attachment.ticket_id == ticket_id, Attachment.message_id.is_(None))
     return list(session.scalars(statement.order_by(Attachment.created_at)))
 
 
@@ -270,9 +252,7 @@ def _audit_pii_view(db: DB, actor: Actor, numbers: list[str]) -> None:
 
 def _ticket_answer(db: DB, session: Session, actor: Actor, ticket: Ticket) -> Response:
     reveal = access.has(actor, Permission.PII_VIEW)
-    answer = json_model(
-        present.ticket_out(ticket, reveal_pii=reveal, files=_files(session, ticket.id))
-    )
+    answer = json_model(present.ticket_out(ticket, reveal_pii=reveal, files=_files(session, ticket.id)))
     if reveal:
         _audit_pii_view(db, actor, [ticket.number])
     return answer
@@ -290,9 +270,7 @@ def patch_ticket(number: str, patch: TicketPatch, db: DB, actor: Staff) -> Respo
     """Change category, subcategory, priority, team, assignee, tags, title or VIP."""
     with db.write() as session:
         ticket = get_ticket_for(session, actor, number, permission=Permission.TICKET_WRITE)
-        service.update_ticket(
-            session, ticket, patch=patch.model_dump(exclude_unset=True), actor=actor
-        )
+        service.update_ticket(session, ticket, patch=patch.model_dump(exclude_unset=True), actor=actor)
         session.flush()
     with db.read() as session:
         return _ticket_answer(db, session, actor, repository.get_by_number(session, ticket.number))
@@ -344,10 +322,7 @@ def timeline(number: str, db: DB, actor: Staff) -> Response:
     reveal = access.has(actor, Permission.PII_VIEW)
     with db.read() as session:
         ticket = get_ticket_for(session, actor, number)
-        events = [
-            present.event_out(e, n, reveal_pii=reveal)
-            for e, n in repository.timeline(session, ticket)
-        ]
+        events = [present.event_out(e, n, reveal_pii=reveal) for e, n in repository.timeline(session, ticket)]
         return json_model(Timeline(number=ticket.number, events=events))
 
 
@@ -357,9 +332,7 @@ def list_attachments(number: str, db: DB, actor: Staff) -> Response:
         ticket = get_ticket_for(session, actor, number)
         family = repository.merged_family(session, ticket)
         rows = session.scalars(
-            select(Attachment)
-            .where(Attachment.ticket_id.in_(family))
-            .order_by(Attachment.created_at)
+            select(Attachment).where(Attachment.ticket_id.in_(family)).order_by(Attachment.created_at)
         )
         return json_models([present.attachment_out(a) for a in rows], AttachmentOut)
 

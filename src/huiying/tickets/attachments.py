@@ -140,9 +140,7 @@ def store_upload(
     return attachment
 
 
-def claim(
-    session: Session, *, ids: list[str], ticket_id: int, message_id: int | None, limit: int
-) -> list[Attachment]:
+def claim(session: Session, *, ids: list[str], ticket_id: int, message_id: int | None, limit: int) -> list[Attachment]:
     """Attach uploaded, not yet claimed files to a ticket (and message)."""
     wanted = list(dict.fromkeys(ids))
     if not wanted:
@@ -169,11 +167,7 @@ def served(attachment: Attachment, *, root: Path) -> ServedFile:
     if not path.is_file():
         raise NotFound("the file of this attachment is missing", code="attachment_missing")
     inline = ALLOWED_TYPES.get(attachment.content_type, False)
-    media_type = (
-        attachment.content_type
-        if attachment.content_type in ALLOWED_TYPES
-        else ("application/octet-stream")
-    )
+    media_type = attachment.content_type if attachment.content_type in ALLOWED_TYPES else ("application/octet-stream")
     if media_type == "text/plain":
         media_type = "text/plain; charset=utf-8"
     return ServedFile(path=path, media_type=media_type, inline=inline, filename=attachment.filename)

@@ -54,9 +54,7 @@ def title_from(description: str) -> str:
     return first_line[:TITLE_FROM_DESCRIPTION].rstrip() + "…"
 
 
-def _claim_key(
-    session: Session, *, key: str, fingerprint: str, expires_at: datetime | None
-) -> IntakeKey | None:
+def _claim_key(session: Session, *, key: str, fingerprint: str, expires_at: datetime | None) -> IntakeKey | None:
     """Claim `key` for this request; None if claimed now, else the earlier claim."""
     statement = (
         dialect_insert(session, IntakeKey)
@@ -69,9 +67,7 @@ def _claim_key(
     return session.get(IntakeKey, key)
 
 
-def _earlier_ticket(
-    session: Session, claim: IntakeKey, *, compare: bool, fingerprint: str
-) -> Ticket:
+def _earlier_ticket(session: Session, claim: IntakeKey, *, compare: bool, fingerprint: str) -> Ticket:
     if compare and claim.request_hash != fingerprint:
         raise InvalidInput(
             "this Idempotency-Key was already used with a different request body; "
@@ -118,12 +114,11 @@ def create_ticket(
     links = feedback.links.model_dump(exclude_none=True) if feedback.links else {}
     device = feedback.device
     ticket = Ticket(
-        number=numbering.next_number(
-            session, moment=now, tz=settings.tz, prefix=settings.ticket_number_prefix
-        ),
+        number=numbering.next_number(session, moment=now, tz=settings.tz, prefix=settings.ticket_number_prefix),
         channel=feedback.channel.value,
         source_ref=feedback.source_ref,
         user_id=feedback.user_id,
+        user_name=feedback.user_name,
         title=title,
         description=feedback.description,
         category=feedback.category,
@@ -156,9 +151,7 @@ def create_ticket(
         limit=settings.max_attachments_per_ticket,
     )
     if claimed:
-        session.execute(
-            update(IntakeKey).where(IntakeKey.key.in_(claimed)).values(ticket_id=ticket.id)
-        )
+        session.execute(update(IntakeKey).where(IntakeKey.key.in_(claimed)).values(ticket_id=ticket.id))
     history.record(
         session,
         ticket=ticket,
@@ -183,11 +176,7 @@ def purge_expired_keys(session: Session, *, now: datetime | None = None) -> int:
     """Forget Idempotency-Keys past their lifetime (source ids are kept for good)."""
     moment = now or utcnow()
     rows = list(
-        session.scalars(
-            select(IntakeKey).where(
-                IntakeKey.expires_at.is_not(None), IntakeKey.expires_at < moment
-            )
-        )
+        session.scalars(select(IntakeKey).where(IntakeKey.expires_at.is_not(None), IntakeKey.expires_at < moment))
     )
     for row in rows:
         session.delete(row)

@@ -53,6 +53,7 @@ class Ticket(Base):
     channel: Mapped[str] = mapped_column(String(16))
     source_ref: Mapped[str | None] = mapped_column(String(255))
     user_id: Mapped[str | None] = mapped_column(String(128))
+    user_name: Mapped[str | None] = mapped_column(String(100))  # how the user wants to be called
     # The contact is kept encrypted (privacy.crypto); lists show the masked copy, lookups by
     # contact use the keyed digest, and only a reader allowed to see it gets it decrypted.
     contact_encrypted: Mapped[str | None] = mapped_column(Text, deferred=True)
@@ -124,9 +125,7 @@ class TicketTag(Base):
     __tablename__ = "ticket_tags"
     __table_args__ = (Index("ix_ticket_tags_tag", "tag"),)
 
-    ticket_id: Mapped[int] = mapped_column(
-        ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
-    )
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
     tag: Mapped[str] = mapped_column(String(48), primary_key=True)
 
 
@@ -158,9 +157,7 @@ class Attachment(Base):
     __tablename__ = "attachments"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    ticket_id: Mapped[int | None] = mapped_column(
-        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
-    )
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(100))

@@ -40,9 +40,7 @@ def mask_json(value: Any) -> Any:
     return value
 
 
-def ticket_out(
-    ticket: Ticket, *, reveal_pii: bool = False, files: list[Attachment] | None = None
-) -> TicketOut:
+def ticket_out(ticket: Ticket, *, reveal_pii: bool = False, files: list[Attachment] | None = None) -> TicketOut:
     text = _text_filter(reveal_pii)
     return TicketOut(
         number=ticket.number,
@@ -58,6 +56,7 @@ def ticket_out(
         channel=ticket.channel,
         source_ref=ticket.source_ref,
         user_id=ticket.user_id,
+        user_name=ticket.user_name,
         contact=ticket.contact_plain() if reveal_pii else ticket.contact_masked,
         title=text(ticket.title),
         description=text(ticket.description),
@@ -70,9 +69,7 @@ def ticket_out(
         links=ticket.links or {},
         occurred_at=ticket.occurred_at,
         frequency=ticket.frequency,
-        merged_into=ticket.merged_into.number
-        if ticket.merged_into_id and ticket.merged_into
-        else None,
+        merged_into=ticket.merged_into.number if ticket.merged_into_id and ticket.merged_into else None,
         reopen_count=ticket.reopen_count,
         received_at=ticket.received_at,
         created_at=ticket.created_at,

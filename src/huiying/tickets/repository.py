@@ -59,6 +59,8 @@ class TicketQuery:
     created_to: datetime | None = None
     # Visibility: only tickets of these teams and not-yet-routed ones (None: every ticket).
     visible_team_ids: frozenset[int] | None = None
+    team_ids: frozenset[int] | None = None  # only tickets of these teams
+    routed: bool | None = None  # True: has a team; False: has none
     sort: str = "-created"
     due_soon_minutes: int = 30
     extra: list[ColumnElement[bool]] = field(default_factory=list)
@@ -81,9 +83,7 @@ def _search_condition(session: Session, q: str) -> ColumnElement[bool] | None:
         words = func.string_to_array(Ticket.search_tokens, " ")
         return or_(number, words.op("@>")(cast(array(tokens), ARRAY(Text))))
     match = " ".join('"' + token.replace('"', '""') + '"' for token in tokens)
-    fts = text("SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH :match").bindparams(
-        match=match
-    )
+    fts = text("SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH :match").bindparams(match=match)
     return or_(number, Ticket.id.in_(fts.columns(column("rowid", Integer))))
 
 
@@ -124,9 +124,7 @@ def _conditions(session: Session, query: TicketQuery) -> list[ColumnElement[bool
     if query.needs_refinement is not None:
         conditions.append(Ticket.needs_refinement.is_(query.needs_refinement))
     if query.team is not None:
-        conditions.append(
-            Ticket.team_id == select(Team.id).where(Team.slug == query.team).scalar_subquery()
-        )
+        conditions.append(Ticket.team_id == select(Team.id).where(Team.slug == query.team).scalar_subquery())
     if query.assignee is not None:
         if query.assignee == "none":
             conditions.append(Ticket.assignee_id.is_(None))
@@ -146,15 +144,17 @@ def _conditions(session: Session, query: TicketQuery) -> list[ColumnElement[bool
         search = _search_condition(session, query.q)
         if search is not None:
             conditions.append(search)
+    if query.team_ids is not None:
+        conditions.append(Ticket.team_id.in_(query.team_ids))
+    if query.routed is not None:
+        conditions.append(Ticket.team_id.is_not(None) if query.routed else Ticket.team_id.is_(None))
     if query.visible_team_ids is not None:
         conditions.append(or_(Ticket.team_id.in_(query.visible_team_ids), Ticket.team_id.is_(None)))
     return conditions
 
 
 def _priority_rank() -> ColumnElement[int]:
-    return case(
-        {p.value: rank for p, rank in PRIORITY_RANK.items()}, value=Ticket.priority, else_=9
-    )
+    return case({p.value: rank for p, rank in PRIORITY_RANK.items()}, value=Ticket.priority, else_=9)
 
 
 def _apply_sort(statement: Select[Any], sort: str, cursor: dict[str, Any] | None) -> Select[Any]:
@@ -173,9 +173,7 @@ def _apply_sort(statement: Select[Any], sort: str, cursor: dict[str, Any] | None
         rank = _priority_rank()
         if cursor:
             last_rank = int(cursor.get("rank", 0))
-            statement = statement.where(
-                or_(rank > last_rank, and_(rank == last_rank, Ticket.id < last_id))
-            )
+            statement = statement.where(or_(rank > last_rank, and_(rank == last_rank, Ticket.id < last_id)))
         return statement.order_by(rank, Ticket.id.desc())
     if sort == "due":
         due = Ticket.resolution_due
@@ -224,9 +222,7 @@ def merged_family(session: Session, ticket: Ticket) -> list[int]:
     family = [ticket.id]
     frontier = [ticket.id]
     while frontier:
-        frontier = list(
-            session.scalars(select(Ticket.id).where(Ticket.merged_into_id.in_(frontier)))
-        )
+        frontier = list(session.scalars(select(Ticket.id).where(Ticket.merged_into_id.in_(frontier))))
         family.extend(frontier)
     return family
 

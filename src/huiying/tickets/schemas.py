@@ -52,6 +52,7 @@ class FeedbackIn(Strict):
     description: Annotated[CleanText, Field(min_length=1, max_length=20_000)]
     title: Annotated[CleanLine, Field(max_length=200)] | None = None
     user_id: Annotated[CleanLine, Field(max_length=128)] | None = None
+    user_name: Annotated[CleanLine, Field(max_length=100)] | None = None
     contact: Annotated[CleanLine, Field(max_length=254)] | None = None
     category: Slug | None = None
     subcategory: Slug | None = None
@@ -102,6 +103,7 @@ class TicketOut(BaseModel):
     channel: str
     source_ref: str | None
     user_id: str | None
+    user_name: str | None
     contact: str | None
     title: str
     description: str

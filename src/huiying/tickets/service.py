@@ -28,9 +28,7 @@ from huiying.worker import outbox
 PATCHABLE = ("title", "category", "subcategory", "priority", "team", "assignee", "tags", "vip")
 
 
-def _changed(
-    session: Session, ticket: Ticket, actor: Actor, changes: dict[str, tuple[Any, Any]]
-) -> None:
+def _changed(session: Session, ticket: Ticket, actor: Actor, changes: dict[str, tuple[Any, Any]]) -> None:
     if not changes:
         return
     now = utcnow()
@@ -95,9 +93,7 @@ def set_priority(session: Session, ticket: Ticket, *, priority: Priority, actor:
         _changed(session, ticket, actor, changes)
 
 
-def assign(
-    session: Session, ticket: Ticket, *, team: Team | None, assignee: User | None, actor: Actor
-) -> None:
+def assign(session: Session, ticket: Ticket, *, team: Team | None, assignee: User | None, actor: Actor) -> None:
     """Give the ticket to a team and/or a person; None takes it away."""
     _require_live(ticket)
     changes: dict[str, tuple[Any, Any]] = {}
@@ -174,9 +170,7 @@ def update_ticket(session: Session, ticket: Ticket, *, patch: dict[str, Any], ac
             team = accounts.team_by_slug(session, patch["team"]) if patch["team"] else None
         assignee = ticket.assignee
         if "assignee" in patch:
-            assignee = (
-                accounts.user_by_email(session, patch["assignee"]) if patch["assignee"] else None
-            )
+            assignee = accounts.user_by_email(session, patch["assignee"]) if patch["assignee"] else None
         assign(session, ticket, team=team, assignee=assignee, actor=actor)
     if patch.get("tags") is not None:
         set_tags(session, ticket, tags=patch["tags"], actor=actor)
@@ -184,9 +178,7 @@ def update_ticket(session: Session, ticket: Ticket, *, patch: dict[str, Any], ac
         set_vip(session, ticket, vip=patch["vip"], actor=actor)
 
 
-def change_status(
-    session: Session, ticket: Ticket, *, status: Status, actor: Actor, note: str | None = None
-) -> None:
+def change_status(session: Session, ticket: Ticket, *, status: Status, actor: Actor, note: str | None = None) -> None:
     """Move the ticket through the status machine; the same status again is a no-op."""
     current = Status(ticket.status)
     if current == status:
@@ -217,9 +209,7 @@ def change_status(
     )
     if note:
         _add_message(session, ticket, kind=MessageKind.NOTE, body=note, actor=actor)
-    events.publish(
-        session, events.StatusChanged(ticket_id=ticket.id, old=current.value, new=status.value)
-    )
+    events.publish(session, events.StatusChanged(ticket_id=ticket.id, old=current.value, new=status.value))
 
 
 def _add_message(
@@ -341,9 +331,7 @@ def add_user_message(
         change_status(session, ticket, status=Status.OPEN, actor=SYSTEM, note=None)
     events.publish(
         session,
-        events.MessageAdded(
-            ticket_id=ticket.id, message_id=message.id, kind="user", author_type=actor.type.value
-        ),
+        events.MessageAdded(ticket_id=ticket.id, message_id=message.id, kind="user", author_type=actor.type.value),
     )
     return message
 
@@ -381,7 +369,5 @@ def merge(session: Session, source: Ticket, *, into: Ticket, actor: Actor) -> No
         data={"from": source.number, "tags_added": missing_tags},
         at=now,
     )
-    events.publish(
-        session, events.StatusChanged(ticket_id=source.id, old=old_status, new=Status.MERGED.value)
-    )
+    events.publish(session, events.StatusChanged(ticket_id=source.id, old=old_status, new=Status.MERGED.value))
     events.publish(session, events.TicketsMerged(ticket_id=source.id, into_id=into.id))

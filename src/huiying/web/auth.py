@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from huiying.accounts import access
 from huiying.accounts import service as accounts
 from huiying.accounts.actor import Actor, platform_user
 from huiying.accounts.models import User
@@ -62,16 +63,16 @@ def safe_next(value: str | None) -> str:
 
 async def page_staff(request: Request, db: DB) -> StaffPage:
     """The staff member of this browser session; checks CSRF on state-changing requests."""
-    page = await run_in_threadpool(
-        _load_page, db, request.cookies.get(sessions.COOKIE), client_ip(request)
-    )
+    page = await run_in_threadpool(_load_page, db, request.cookies.get(sessions.COOKIE), client_ip(request))
     if page is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(target)
     if request.method in UNSAFE_METHODS:
+        # Parsed once here; Starlette caches it, so File()/Form() parameters reuse it.
+        form = await request.form()
+        request.state.form = form
         given = request.headers.get("X-CSRF-Token")
         if given is None:
-            form = await request.form()
             value = form.get("csrf_token")
             given = value if isinstance(value, str) else None
         if not sessions.csrf_matches(page.csrf_token, given):
@@ -99,14 +100,22 @@ def _load_page(db: DB, cookie: str | None, ip: str | None) -> StaffPage | None:
 Page = Annotated[StaffPage, Depends(page_staff)]
 
 
-def render(request: Request, name: str, status_code: int = 200, **context: object) -> HTMLResponse:
+def render(request: Request, name: str, *, status_code: int = 200, **context: object) -> HTMLResponse:
+    """A page in the visitor's language, with the platform's time zone and any notice."""
     language = i18n.language_of(request)
-    response = templates.TemplateResponse(
-        request,
-        name,
-        {"lang": language, "t": i18n.translator(language), **context},
-        status_code=status_code,
-    )
+    common = {
+        "lang": language,
+        "t": i18n.translator(language),
+        "tz": request.app.state.settings.tz,
+        "notice": request.query_params.get("notice"),
+        "error": request.query_params.get("error"),
+        "path": request.url.path,
+        "page_permissions": set(),
+    }
+    page = context.get("page")
+    if isinstance(page, StaffPage):
+        common["page_permissions"] = {p.value for p in access.permissions_of(page.actor)}
+    response = templates.TemplateResponse(request, name, {**common, **context}, status_code=status_code)
     if request.query_params.get("lang") in i18n.LANGUAGES:
         response.set_cookie(i18n.COOKIE, language, max_age=365 * 86400, samesite="lax")
     return response
@@ -160,9 +169,7 @@ def login_submit(
     t = i18n.translator(i18n.language_of(request))
     target = safe_next(next)
     if not sessions.csrf_matches(request.cookies.get(sessions.LOGIN_CSRF_COOKIE), csrf_token):
-        return _login_page(
-            request, settings, status_code=403, error=t("login.csrf"), email=email, next_url=target
-        )
+        return _login_page(request, settings, status_code=403, error=t("login.csrf"), email=email, next_url=target)
     caller = platform_user(None, ip=client_ip(request))
     try:
         limits_of(request).login.check(ip=caller.ip, email=email)
@@ -177,9 +184,7 @@ def login_submit(
             )
     except RateLimited as exc:
         key = "login.locked" if exc.code == "account_locked" else "login.throttled"
-        page = _login_page(
-            request, settings, status_code=429, error=t(key), email=email, next_url=target
-        )
+        page = _login_page(request, settings, status_code=429, error=t(key), email=email, next_url=target)
         page.headers["Retry-After"] = str(exc.retry_after)
         return page
     except Unauthenticated:
@@ -217,9 +222,7 @@ def logout(request: Request, db: DB, page: Page) -> Response:
 
 @router.get("/")
 def home(request: Request) -> RedirectResponse:
-    return RedirectResponse(
-        "/tickets" if request.cookies.get(sessions.COOKIE) else "/login", status_code=303
-    )
+    return RedirectResponse("/tickets" if request.cookies.get(sessions.COOKIE) else "/login", status_code=303)
 
 
 async def _on_login_required(request: Request, exc: Exception) -> Response:

@@ -61,16 +61,12 @@ def needs_touch(row: WebSession) -> bool:
 
 
 def touch(session: Session, cookie: str) -> None:
-    session.execute(
-        update(WebSession).where(WebSession.id == _digest(cookie)).values(last_seen_at=utcnow())
-    )
+    session.execute(update(WebSession).where(WebSession.id == _digest(cookie)).values(last_seen_at=utcnow()))
 
 
 def end(session: Session, cookie: str | None) -> None:
     if cookie:
-        session.execute(
-            update(WebSession).where(WebSession.id == _digest(cookie)).values(revoked_at=utcnow())
-        )
+        session.execute(update(WebSession).where(WebSession.id == _digest(cookie)).values(revoked_at=utcnow()))
 
 
 def end_all(session: Session, user_id: int) -> None:

@@ -1,15 +1,343 @@
-"""The agent workspace pages (queues, ticket list, ticket page)."""
+"""The agent workspace: queues, the ticket list, the ticket page and what agents do there.
+
+Every handler is thin: it checks the page permission, calls the same services as the API, and
+answers with a page or a redirect back (post/redirect/get), carrying a short notice.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from huiying.web.auth import Page, render
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from huiying.accounts import access
+from huiying.accounts import service as accounts
+from huiying.accounts.access import Permission
+from huiying.accounts.models import User
+from huiying.api.deps import DB, AppSettings
+from huiying.categories import service as categories
+from huiying.errors import Forbidden, HuiyingError, NotFound
+from huiying.macros import service as macros
+from huiying.portal.links import portal_url
+from huiying.tickets import attachments, present, repository, service
+from huiying.tickets.access import get_ticket_for
+from huiying.tickets.enums import Channel, Priority, Status
+from huiying.tickets.models import Attachment, Ticket
+from huiying.tickets.repository import TicketQuery
+from huiying.web import queues
+from huiying.web.auth import Page, StaffPage, render
+from huiying.web.filters import parse_list_filters
 
 router = APIRouter(include_in_schema=False)
 
+PAGE_SIZE = 50
+
+
+def _require_page(page: StaffPage, permission: Permission) -> None:
+    if not access.has(page.actor, permission):
+        raise Forbidden("your role may not open this page")
+
+
+def _back(url: str, notice: str | None = None, error: str | None = None) -> RedirectResponse:
+    params = {k: v for k, v in (("notice", notice), ("error", error)) if v}
+    separator = "&" if "?" in url else "?"
+    return RedirectResponse(url + (separator + urlencode(params) if params else ""), status_code=303)
+
+
+def _staff_choices(session: Session) -> list[User]:
+    return [u for u in accounts.list_users(session) if u.active and u.role != "auditor"]
+
 
 @router.get("/tickets", response_class=HTMLResponse)
-def ticket_list(request: Request, page: Page) -> HTMLResponse:
-    return render(request, "tickets.html", page=page)
+def ticket_list(request: Request, db: DB, settings: AppSettings, page: Page) -> HTMLResponse:
+    """The queue sidebar with counts, filters, and one page of tickets."""
+    _require_page(page, Permission.TICKET_READ)
+    params = request.query_params
+    queue = params.get("queue") or "open"
+    if queue not in queues.QUEUES:
+        queue = "open"
+    base = queues.query_for(queue, actor=page.actor, email=page.user.email, due_soon_minutes=settings.due_soon_minutes)
+    query, filters = parse_list_filters(params, base, tz=settings.tz)
+    reveal = access.has(page.actor, Permission.PII_VIEW)
+    with db.read() as session:
+        try:
+            rows, next_cursor = repository.list_tickets(
+                session, query, cursor=params.get("cursor") or None, limit=PAGE_SIZE
+            )
+        except HuiyingError as exc:
+            rows, next_cursor, filters["error"] = [], None, exc.message
+        counts = queues.counts(
+            session,
+            actor=page.actor,
+            email=page.user.email,
+            due_soon_minutes=settings.due_soon_minutes,
+        )
+        context: dict[str, Any] = {
+            "tickets": [present.ticket_out(t, reveal_pii=reveal) for t in rows],
+            "next_cursor": next_cursor,
+            "queue": queue,
+            "counts": counts,
+            "filters": filters,
+            "category_tree": categories.tree(session),
+            "category_names": categories.names(session),
+            "staff": _staff_choices(session),
+            "statuses": list(Status),
+            "priorities": list(Priority),
+            "channels": list(Channel),
+        }
+    template = "_rows.html" if params.get("partial") == "rows" else "tickets.html"
+    return render(request, template, page=page, **context)
+
+
+def _other_tickets(session: Session, ticket: Ticket, page: StaffPage) -> list[Ticket]:
+    conditions = []
+    if ticket.user_id:
+        conditions.append(Ticket.user_id == ticket.user_id)
+    if ticket.contact_digest:
+        conditions.append(Ticket.contact_digest == ticket.contact_digest)
+    if not conditions:
+        return []
+    rows = session.scalars(
+        select(Ticket).where(or_(*conditions), Ticket.id != ticket.id).order_by(Ticket.id.desc()).limit(10)
+    )
+    return [t for t in rows if access.can_see_team(page.actor, t.team_id)]
+
+
+@router.get("/tickets/{number}", response_class=HTMLResponse)
+def ticket_page(number: str, request: Request, db: DB, settings: AppSettings, page: Page) -> HTMLResponse:
+    """The whole conversation, the timeline, the user's profile and the actions."""
+    reveal = access.has(page.actor, Permission.PII_VIEW)
+    with db.read() as session:
+        try:
+            ticket = get_ticket_for(session, page.actor, number)
+        except NotFound:
+            return render(request, "error.html", status_code=404, message=f"#{number}", page=page)
+        messages = repository.messages(session, ticket, include_internal=True)
+        files = list(
+            session.scalars(
+                select(Attachment).where(Attachment.ticket_id == ticket.id, Attachment.message_id.is_(None))
+            )
+        )
+        names = categories.names(session)
+        link = portal_url(settings.base_url, settings.resolved_secret_key, ticket.number)
+        macro_texts = [
+            (
+                m,
+                macros.fill(
+                    m,
+                    ticket,
+                    agent_name=page.user.display_name,
+                    portal_url=link,
+                    category_name=names.get(ticket.category or "", (None, None))[0],
+                ),
+            )
+            for m in macros.list_macros(session)
+        ]
+        context: dict[str, Any] = {
+            "ticket": present.ticket_out(ticket, reveal_pii=reveal, files=files),
+            "messages": [present.message_out(m, reveal_pii=reveal) for m in messages],
+            "events": [present.event_out(e, n, reveal_pii=reveal) for e, n in repository.timeline(session, ticket)],
+            "others": [present.ticket_out(t, reveal_pii=reveal) for t in _other_tickets(session, ticket, page)],
+            "macros": macro_texts,
+            "category_tree": categories.tree(session),
+            "category_names": names,
+            "teams": accounts.list_teams(session),
+            "staff": _staff_choices(session),
+            "allowed_statuses": [s for s in Status if s != Status.MERGED],
+            "priorities": list(Priority),
+            "can_write": access.has(page.actor, Permission.TICKET_WRITE),
+            "can_merge": access.has(page.actor, Permission.TICKET_MERGE),
+        }
+    if reveal:
+        from huiying.audit import service as audit
+
+        audit.record_now(db, actor=page.actor, action="pii.viewed", object_type="ticket", object_id=ticket.number)
+    return render(request, "ticket.html", page=page, **context)
+
+
+def _ticket_url(number: str) -> str:
+    return f"/tickets/{number}"
+
+
+@router.post("/tickets/{number}/reply")
+def reply(
+    number: str,
+    db: DB,
+    settings: AppSettings,
+    page: Page,
+    body: Annotated[str, Form(max_length=50_000)],
+    internal: Annotated[str | None, Form()] = None,
+    files: Annotated[list[UploadFile] | None, File()] = None,
+) -> Response:
+    text = body.strip()
+    if not text:
+        return _back(_ticket_url(number), error="empty")
+    try:
+        with db.write() as session:
+            ticket = get_ticket_for(session, page.actor, number, permission=Permission.TICKET_WRITE)
+            ids = _store_files(session, settings, files or [], uploaded_by=page.actor.staff_id)
+            service.add_reply(
+                session,
+                ticket,
+                body=text,
+                internal=bool(internal),
+                actor=page.actor,
+                settings=settings,
+                attachment_ids=ids,
+            )
+    except HuiyingError as exc:
+        return _back(_ticket_url(number), error=exc.message)
+    return _back(_ticket_url(number), notice="noted" if internal else "replied")
+
+
+def _store_files(
+    session: Session, settings: AppSettings, files: list[UploadFile], *, uploaded_by: int | None
+) -> list[str]:
+    stored = []
+    for upload in files:
+        if not upload.filename:
+            continue
+        stored.append(
+            attachments.store_upload(
+                session,
+                source=upload.file,
+                filename=upload.filename,
+                root=settings.attachments_dir,
+                max_bytes=settings.max_attachment_bytes,
+                uploaded_by_id=uploaded_by,
+            ).id
+        )
+    return stored
+
+
+@router.post("/tickets/{number}/update")
+def update(number: str, request: Request, db: DB, page: Page) -> Response:
+    """Save the properties form: category, priority, team, assignee, tags, VIP."""
+    form = request.state.form
+    patch: dict[str, Any] = {}
+    category = form.get("category") or None
+    subcategory = form.get("subcategory") or None
+    if subcategory and ":" in subcategory:
+        category, subcategory = subcategory.split(":", 1)
+    patch["category"], patch["subcategory"] = category, subcategory
+    if form.get("priority"):
+        patch["priority"] = form.get("priority")
+    patch["team"] = form.get("team") or None
+    patch["assignee"] = form.get("assignee") or None
+    patch["tags"] = [t.strip() for t in str(form.get("tags", "")).replace("，", ",").split(",") if t.strip()]
+    patch["vip"] = form.get("vip") == "on"
+    try:
+        with db.write() as session:
+            ticket = get_ticket_for(session, page.actor, number, permission=Permission.TICKET_WRITE)
+            service.update_ticket(session, ticket, patch=patch, actor=page.actor)
+    except HuiyingError as exc:
+        return _back(_ticket_url(number), error=exc.message)
+    return _back(_ticket_url(number), notice="saved")
+
+
+@router.post("/tickets/{number}/status")
+def change_status(
+    number: str,
+    db: DB,
+    page: Page,
+    status: Annotated[str, Form()],
+    note: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    try:
+        target = Status(status)
+        with db.write() as session:
+            ticket = get_ticket_for(session, page.actor, number, permission=Permission.TICKET_WRITE)
+            service.change_status(session, ticket, status=target, actor=page.actor, note=note.strip() or None)
+    except ValueError:
+        return _back(_ticket_url(number), error=f"unknown status {status!r}")
+    except HuiyingError as exc:
+        return _back(_ticket_url(number), error=exc.message)
+    return _back(_ticket_url(number), notice="status_changed")
+
+
+@router.post("/tickets/{number}/merge")
+def merge(number: str, db: DB, page: Page, into: Annotated[str, Form(max_length=32)]) -> Response:
+    try:
+        with db.write() as session:
+            source = get_ticket_for(session, page.actor, number, permission=Permission.TICKET_MERGE)
+            target = get_ticket_for(session, page.actor, into, permission=Permission.TICKET_MERGE)
+            service.merge(session, source, into=target, actor=page.actor)
+            target_number = target.number
+    except HuiyingError as exc:
+        return _back(_ticket_url(number), error=exc.message)
+    return _back(_ticket_url(target_number), notice="merged")
+
+
+@router.post("/tickets-bulk")
+def bulk(request: Request, db: DB, page: Page) -> Response:
+    """Apply one action to every selected ticket; each ticket in its own transaction."""
+    form = request.state.form
+    numbers = [str(n) for n in form.getlist("numbers")][:200]
+    action = str(form.get("action") or "")
+    value = str(form.get("value") or "").strip()
+    back = str(form.get("back") or "/tickets")
+    if not back.startswith("/tickets"):
+        back = "/tickets"
+    if not numbers:
+        return _back(back, error="bulk.none")
+    ok, failed = 0, []
+    for number in numbers:
+        try:
+            with db.write() as session:
+                ticket = get_ticket_for(session, page.actor, number, permission=Permission.TICKET_WRITE)
+                _bulk_one(session, ticket, action, value, page)
+            ok += 1
+        except (HuiyingError, ValueError) as exc:
+            failed.append(f"{number}: {getattr(exc, 'message', str(exc))}")
+    if failed:
+        return _back(back, error=f"{ok} ok; " + "; ".join(failed[:5]))
+    return _back(back, notice=f"bulk:{ok}")
+
+
+def _bulk_one(session: Session, ticket: Ticket, action: str, value: str, page: StaffPage) -> None:
+    if action == "assign_me":
+        user = session.get_one(User, page.actor.staff_id)
+        service.assign(session, ticket, team=ticket.team, assignee=user, actor=page.actor)
+    elif action == "assign":
+        service.update_ticket(session, ticket, patch={"assignee": value or None}, actor=page.actor)
+    elif action == "status":
+        service.change_status(session, ticket, status=Status(value), actor=page.actor)
+    elif action == "tag":
+        if not value:
+            raise ValueError("no tag given")
+        service.add_tags(session, ticket, tags=[value[:48]], actor=page.actor)
+    else:
+        raise ValueError(f"unknown action {action!r}")
+
+
+@router.get("/files/{attachment_id}")
+def staff_file(attachment_id: str, db: DB, settings: AppSettings, page: Page) -> Response:
+    """An attachment for the workspace (session login instead of a bearer token)."""
+    with db.read() as session:
+        row = session.get(Attachment, attachment_id) if len(attachment_id) == 32 else None
+        ticket = session.get(Ticket, row.ticket_id) if row and row.ticket_id else None
+        if row is None or ticket is None or not access.can_see_team(page.actor, ticket.team_id):
+            return Response(status_code=404)
+        served = attachments.served(row, root=settings.attachments_dir)
+    return FileResponse(
+        served.path,
+        media_type=served.media_type,
+        filename=served.filename,
+        content_disposition_type="inline" if served.inline else "attachment",
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )
+
+
+def visible_numbers(session: Session, page: StaffPage, ids: list[int]) -> dict[int, str]:
+    rows = session.execute(select(Ticket.id, Ticket.number, Ticket.team_id).where(Ticket.id.in_(ids)))
+    return {i: n for i, n, team in rows if access.can_see_team(page.actor, team)}
+
+
+__all__ = ["TicketQuery", "router"]

@@ -37,14 +37,10 @@ def _after_commit(job_id: int) -> None:
     wakeup.set()
 
 
-def enqueue(
-    session: Session, job: str, payload: dict[str, Any], *, delay: timedelta | None = None
-) -> OutboxJob:
+def enqueue(session: Session, job: str, payload: dict[str, Any], *, delay: timedelta | None = None) -> OutboxJob:
     """Add a job that runs after this transaction commits (and `delay` later)."""
     now = utcnow()
-    row = OutboxJob(
-        job=job, payload=payload, available_at=now + (delay or timedelta()), created_at=now
-    )
+    row = OutboxJob(job=job, payload=payload, available_at=now + (delay or timedelta()), created_at=now)
     session.add(row)
     session.flush()
     job_id = row.id

@@ -38,8 +38,7 @@ SQLITE_FTS = [
 # An array of words with a GIN index: exact word matching that does not depend on the
 # database's locale (the text-search parser would split CJK differently under a C locale).
 POSTGRES_FTS = [
-    "CREATE INDEX ix_tickets_search_words ON tickets "
-    "USING gin (string_to_array(search_tokens, ' '))",
+    "CREATE INDEX ix_tickets_search_words ON tickets USING gin (string_to_array(search_tokens, ' '))",
 ]
 
 
@@ -83,9 +82,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_outbox_state_available_at", ["state", "available_at"], unique=False
-        )
+        batch_op.create_index("ix_outbox_state_available_at", ["state", "available_at"], unique=False)
 
     op.create_table(
         "teams",
@@ -199,36 +196,26 @@ def upgrade() -> None:
         sa.Column("resolution_due", TIME, nullable=True),
         sa.Column("merged_into_id", BIG_ID, nullable=True),
         sa.Column("search_tokens", sa.Text(), nullable=False),
-        sa.CheckConstraint(
-            "priority IN ('urgent','high','medium','low')", name=op.f("ck_tickets_priority")
-        ),
+        sa.CheckConstraint("priority IN ('urgent','high','medium','low')", name=op.f("ck_tickets_priority")),
         sa.CheckConstraint(
             "status IN ('new','open','pending','resolved','closed','merged')",
             name=op.f("ck_tickets_status"),
         ),
-        sa.ForeignKeyConstraint(
-            ["assignee_id"], ["users.id"], name=op.f("fk_tickets_assignee_id_users")
-        ),
-        sa.ForeignKeyConstraint(
-            ["merged_into_id"], ["tickets.id"], name=op.f("fk_tickets_merged_into_id_tickets")
-        ),
+        sa.ForeignKeyConstraint(["assignee_id"], ["users.id"], name=op.f("fk_tickets_assignee_id_users")),
+        sa.ForeignKeyConstraint(["merged_into_id"], ["tickets.id"], name=op.f("fk_tickets_merged_into_id_tickets")),
         sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name=op.f("fk_tickets_team_id_teams")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tickets")),
         sa.UniqueConstraint("channel", "source_ref", name=op.f("uq_tickets_channel_source_ref")),
         sa.UniqueConstraint("number", name=op.f("uq_tickets_number")),
     )
     with op.batch_alter_table("tickets", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_tickets_assignee_status_id", ["assignee_id", "status", "id"], unique=False
-        )
+        batch_op.create_index("ix_tickets_assignee_status_id", ["assignee_id", "status", "id"], unique=False)
         batch_op.create_index("ix_tickets_category_id", ["category", "id"], unique=False)
         batch_op.create_index("ix_tickets_created_at", ["created_at"], unique=False)
         batch_op.create_index("ix_tickets_first_response_due", ["first_response_due"], unique=False)
         batch_op.create_index("ix_tickets_resolution_due", ["resolution_due"], unique=False)
         batch_op.create_index("ix_tickets_status_id", ["status", "id"], unique=False)
-        batch_op.create_index(
-            "ix_tickets_team_status_id", ["team_id", "status", "id"], unique=False
-        )
+        batch_op.create_index("ix_tickets_team_status_id", ["team_id", "status", "id"], unique=False)
         batch_op.create_index("ix_tickets_user_id", ["user_id", "id"], unique=False)
     _full_text_search()
 
@@ -264,9 +251,7 @@ def upgrade() -> None:
         sa.Column("delivery", sa.String(length=12), nullable=False),
         sa.Column("delivered_at", TIME, nullable=True),
         sa.Column("created_at", TIME, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["author_id"], ["users.id"], name=op.f("fk_messages_author_id_users")
-        ),
+        sa.ForeignKeyConstraint(["author_id"], ["users.id"], name=op.f("fk_messages_author_id_users")),
         sa.ForeignKeyConstraint(
             ["ticket_id"],
             ["tickets.id"],
@@ -291,9 +276,7 @@ def upgrade() -> None:
         sa.Column("new_value", sa.Text(), nullable=True),
         sa.Column("data", JSON, nullable=True),
         sa.Column("created_at", TIME, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["actor_id"], ["users.id"], name=op.f("fk_ticket_events_actor_id_users")
-        ),
+        sa.ForeignKeyConstraint(["actor_id"], ["users.id"], name=op.f("fk_ticket_events_actor_id_users")),
         sa.ForeignKeyConstraint(
             ["ticket_id"],
             ["tickets.id"],
@@ -344,9 +327,7 @@ def upgrade() -> None:
             name=op.f("fk_attachments_ticket_id_tickets"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["uploaded_by_id"], ["users.id"], name=op.f("fk_attachments_uploaded_by_id_users")
-        ),
+        sa.ForeignKeyConstraint(["uploaded_by_id"], ["users.id"], name=op.f("fk_attachments_uploaded_by_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_attachments")),
     )
     with op.batch_alter_table("attachments", schema=None) as batch_op:

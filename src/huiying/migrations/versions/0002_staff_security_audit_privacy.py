@@ -52,8 +52,7 @@ def _encrypt_existing_contacts() -> None:
     for ticket_id, contact in rows:
         bind.execute(
             sa.text(
-                "UPDATE tickets SET contact_encrypted = :e, contact_masked = :m, contact_digest = :d "
-                "WHERE id = :i"
+                "UPDATE tickets SET contact_encrypted = :e, contact_masked = :m, contact_digest = :d WHERE id = :i"
             ),
             {
                 "e": crypto.encrypt(contact),
@@ -68,9 +67,7 @@ def _decrypt_contacts_back() -> None:
     from huiying.privacy import crypto
 
     bind = op.get_bind()
-    rows = bind.execute(
-        sa.text("SELECT id, contact_encrypted FROM tickets WHERE contact_encrypted IS NOT NULL")
-    ).all()
+    rows = bind.execute(sa.text("SELECT id, contact_encrypted FROM tickets WHERE contact_encrypted IS NOT NULL")).all()
     for ticket_id, token in rows:
         bind.execute(
             sa.text("UPDATE tickets SET contact = :c WHERE id = :i"),
@@ -144,12 +141,8 @@ def upgrade() -> None:
         sa.Column("lifted_at", TIME, nullable=True),
         sa.Column("lifted_by_id", sa.Integer(), nullable=True),
         sa.Column("lift_reason", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["created_by_id"], ["users.id"], name=op.f("fk_freezes_created_by_id_users")
-        ),
-        sa.ForeignKeyConstraint(
-            ["lifted_by_id"], ["users.id"], name=op.f("fk_freezes_lifted_by_id_users")
-        ),
+        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_freezes_created_by_id_users")),
+        sa.ForeignKeyConstraint(["lifted_by_id"], ["users.id"], name=op.f("fk_freezes_lifted_by_id_users")),
         sa.ForeignKeyConstraint(
             ["ticket_id"],
             ["tickets.id"],
@@ -170,12 +163,8 @@ def upgrade() -> None:
         sa.Column("score", sa.Integer(), nullable=False),
         sa.Column("comment", sa.Text(), nullable=False),
         sa.Column("created_at", TIME, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["agent_id"], ["users.id"], name=op.f("fk_qa_reviews_agent_id_users")
-        ),
-        sa.ForeignKeyConstraint(
-            ["reviewer_id"], ["users.id"], name=op.f("fk_qa_reviews_reviewer_id_users")
-        ),
+        sa.ForeignKeyConstraint(["agent_id"], ["users.id"], name=op.f("fk_qa_reviews_agent_id_users")),
+        sa.ForeignKeyConstraint(["reviewer_id"], ["users.id"], name=op.f("fk_qa_reviews_reviewer_id_users")),
         sa.ForeignKeyConstraint(
             ["ticket_id"],
             ["tickets.id"],
@@ -197,9 +186,7 @@ def upgrade() -> None:
     _encrypt_existing_contacts()
     op.execute("ALTER TABLE tickets DROP COLUMN contact")
 
-    op.add_column(
-        "users", sa.Column("failed_logins", sa.Integer(), server_default="0", nullable=False)
-    )
+    op.add_column("users", sa.Column("failed_logins", sa.Integer(), server_default="0", nullable=False))
     op.add_column("users", sa.Column("locked_until", TIME, nullable=True))
 
 

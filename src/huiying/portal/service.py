@@ -1,0 +1,92 @@
+"""What a user may do with their own ticket: add information, confirm the fix, or reopen."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from huiying.accounts.actor import Actor
+from huiying.config import Settings
+from huiying.errors import Conflict, NotFound
+from huiying.privacy import crypto
+from huiying.tickets import repository, service
+from huiying.tickets.enums import Channel, Status
+from huiying.tickets.models import Message, Ticket
+from huiying.tickets.numbering import normalise_number
+
+
+def find_by_number_and_contact(session: Session, *, number: str, contact: str) -> Ticket:
+    """The ticket if the contact given at intake matches; one vague NotFound otherwise."""
+    ticket = session.scalar(select(Ticket).where(Ticket.number == normalise_number(number)))
+    if ticket is None or not contact.strip() or ticket.contact_digest not in crypto.candidate_digests(contact):
+        raise NotFound("no ticket matches this number and contact", code="unknown_ticket")
+    return ticket
+
+
+def public_messages(session: Session, ticket: Ticket) -> list[Message]:
+    """What the user may read: their own messages and public replies, never internal notes."""
+    return repository.messages(session, ticket, include_internal=False)
+
+
+def sibling_tickets(session: Session, ticket: Ticket, limit: int = 20) -> list[Ticket]:
+    """The same person's other tickets (same platform user id or same contact)."""
+    conditions = []
+    if ticket.user_id:
+        conditions.append(Ticket.user_id == ticket.user_id)
+    if ticket.contact_digest:
+        conditions.append(Ticket.contact_digest == ticket.contact_digest)
+    if not conditions:
+        return []
+    statement = select(Ticket).where(or_(*conditions), Ticket.id != ticket.id).order_by(Ticket.id.desc())
+    return list(session.scalars(statement.limit(limit)))
+
+
+def add_information(
+    session: Session,
+    ticket: Ticket,
+    *,
+    text: str,
+    attachment_ids: list[str],
+    actor: Actor,
+    settings: Settings,
+) -> None:
+    if ticket.status == Status.CLOSED:
+        raise Conflict("this ticket is closed; reopen it to add information", code="ticket_closed")
+    service.add_user_message(
+        session,
+        ticket,
+        body=text,
+        actor=actor,
+        settings=settings,
+        channel=Channel.WEB.value,
+        attachment_ids=attachment_ids,
+    )
+
+
+def confirm(session: Session, ticket: Ticket, *, actor: Actor) -> None:
+    """The user agrees the problem is solved: resolved -> closed."""
+    if ticket.status != Status.RESOLVED:
+        raise Conflict("only a resolved ticket can be confirmed", code="not_resolved")
+    service.change_status(
+        session,
+        ticket,
+        status=Status.CLOSED,
+        actor=actor,
+        note="用户确认已解决 / confirmed by the user",
+    )
+
+
+def reopen(session: Session, ticket: Ticket, *, reason: str, actor: Actor, settings: Settings) -> None:
+    """The user is not satisfied: the ticket goes back to the team, with their reason."""
+    if ticket.status not in (Status.RESOLVED, Status.CLOSED):
+        raise Conflict("only a resolved or closed ticket can be reopened", code="not_finished")
+    service.change_status(session, ticket, status=Status.OPEN, actor=actor)
+    if reason.strip():
+        service.add_user_message(
+            session,
+            ticket,
+            body=reason.strip(),
+            actor=actor,
+            settings=settings,
+            channel=Channel.WEB.value,
+        )

@@ -1,0 +1,304 @@
+"""Admin pages: teams, staff, categories and macros — everything editable without code.
+And the auditor's page of the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+
+from huiying.accounts import access, teams
+from huiying.accounts import service as accounts
+from huiying.accounts.access import Permission
+from huiying.accounts.roles import Role
+from huiying.api.deps import DB
+from huiying.audit import export as audit_export
+from huiying.audit import service as audit
+from huiying.categories import service as categories
+from huiying.errors import Forbidden, HuiyingError
+from huiying.macros import service as macros
+from huiying.macros.render import VARIABLES
+from huiying.web.auth import Page, StaffPage, render
+
+router = APIRouter(include_in_schema=False)
+
+TABS = ("teams", "staff", "categories", "macros")
+
+
+def _require(page: StaffPage, permission: Permission) -> None:
+    if not access.has(page.actor, permission):
+        raise Forbidden("your role may not open this page")
+
+
+def _done(tab: str, error: str | None = None) -> RedirectResponse:
+    from urllib.parse import urlencode
+
+    query = urlencode({"error": error}) if error else "notice=done"
+    return RedirectResponse(f"/admin/{tab}?{query}", status_code=303)
+
+
+@router.get("/admin")
+def admin_home(page: Page) -> RedirectResponse:
+    first = "staff" if access.has(page.actor, Permission.STAFF_MANAGE) else "teams"
+    return RedirectResponse(f"/admin/{first}", status_code=303)
+
+
+@router.get("/admin/{tab}", response_class=HTMLResponse)
+def admin_tab(tab: str, request: Request, db: DB, page: Page) -> HTMLResponse:
+    if tab not in TABS:
+        return render(request, "error.html", status_code=404, message=tab, page=page)
+    _require(page, Permission.STAFF_MANAGE if tab == "staff" else Permission.CONFIG_MANAGE)
+    with db.read() as session:
+        context: dict[str, Any] = {
+            "tab": tab,
+            "teams": teams.list_teams(session),
+            "staff": accounts.list_users(session) if tab == "staff" else [],
+            "roles": list(Role),
+            "tree": categories.tree(session, include_inactive=True) if tab == "categories" else [],
+            "inactive": {c.slug for c in categories.inactive(session)} if tab == "categories" else set(),
+            "macros": macros.list_macros(session, include_inactive=True) if tab == "macros" else [],
+            "variables": VARIABLES,
+            "top_categories": categories.tree(session),
+        }
+    return render(request, "admin.html", page=page, **context)
+
+
+@router.post("/admin/teams")
+def create_team(
+    db: DB,
+    page: Page,
+    slug: Annotated[str, Form(max_length=48)],
+    name_zh: Annotated[str, Form(max_length=100)],
+    name_en: Annotated[str, Form(max_length=100)],
+    parent: Annotated[str, Form(max_length=48)] = "",
+) -> Response:
+    _require(page, Permission.CONFIG_MANAGE)
+    try:
+        with db.write() as session:
+            teams.create_team(
+                session,
+                slug=slug.strip(),
+                name_zh=name_zh.strip(),
+                name_en=name_en.strip(),
+                parent=parent or None,
+                actor=page.actor,
+            )
+    except HuiyingError as exc:
+        return _done("teams", exc.message)
+    return _done("teams")
+
+
+@router.post("/admin/teams/{slug}")
+def update_team(
+    slug: str,
+    db: DB,
+    page: Page,
+    name_zh: Annotated[str, Form(max_length=100)],
+    name_en: Annotated[str, Form(max_length=100)],
+    active: Annotated[str | None, Form()] = None,
+) -> Response:
+    _require(page, Permission.CONFIG_MANAGE)
+    try:
+        with db.write() as session:
+            teams.update_team(
+                session,
+                teams.team_by_slug(session, slug),
+                actor=page.actor,
+                name_zh=name_zh.strip(),
+                name_en=name_en.strip(),
+                active=active == "on",
+            )
+    except HuiyingError as exc:
+        return _done("teams", exc.message)
+    return _done("teams")
+
+
+@router.post("/admin/staff")
+def create_staff(request: Request, db: DB, page: Page) -> Response:
+    _require(page, Permission.STAFF_MANAGE)
+    form = request.state.form
+    try:
+        with db.write() as session:
+            accounts.create_user(
+                session,
+                email=str(form.get("email", "")),
+                password=str(form.get("password", "")),
+                role=Role(str(form.get("role", "agent"))),
+                display_name=str(form.get("display_name", "")).strip() or None,
+                team_slugs=[str(v) for v in form.getlist("teams")],
+                actor=page.actor,
+            )
+    except (HuiyingError, ValueError) as exc:
+        return _done("staff", getattr(exc, "message", str(exc)))
+    return _done("staff")
+
+
+@router.post("/admin/staff/{email}")
+def update_staff(email: str, request: Request, db: DB, page: Page) -> Response:
+    _require(page, Permission.STAFF_MANAGE)
+    form = request.state.form
+    active = form.get("active") == "on"
+    if not active and email.strip().lower() == page.user.email:
+        return _done("staff", "you cannot deactivate your own account")
+    try:
+        with db.write() as session:
+            accounts.update_user(
+                session,
+                accounts.user_by_email(session, email),
+                actor=page.actor,
+                role=Role(str(form.get("role"))),
+                team_slugs=[str(v) for v in form.getlist("teams")],
+                active=active,
+                display_name=str(form.get("display_name", "")).strip() or None,
+                password=str(form.get("password")) if form.get("password") else None,
+            )
+    except (HuiyingError, ValueError) as exc:
+        return _done("staff", getattr(exc, "message", str(exc)))
+    from huiying.api.deps import forget_all_tokens
+
+    forget_all_tokens()
+    return _done("staff")
+
+
+@router.post("/admin/categories")
+def create_category(
+    db: DB,
+    page: Page,
+    slug: Annotated[str, Form(max_length=48)],
+    name_zh: Annotated[str, Form(max_length=100)],
+    name_en: Annotated[str, Form(max_length=100)],
+    parent: Annotated[str, Form(max_length=48)] = "",
+    default_team: Annotated[str, Form(max_length=48)] = "",
+) -> Response:
+    _require(page, Permission.CONFIG_MANAGE)
+    try:
+        with db.write() as session:
+            categories.create(
+                session,
+                slug=slug.strip(),
+                name_zh=name_zh.strip(),
+                name_en=name_en.strip(),
+                parent=parent or None,
+                default_team=default_team or None,
+                actor=page.actor,
+            )
+    except HuiyingError as exc:
+        return _done("categories", exc.message)
+    return _done("categories")
+
+
+@router.post("/admin/categories/{slug}")
+def update_category(
+    slug: str,
+    db: DB,
+    page: Page,
+    name_zh: Annotated[str, Form(max_length=100)],
+    name_en: Annotated[str, Form(max_length=100)],
+    parent: Annotated[str, Form(max_length=48)] = "",
+    default_team: Annotated[str, Form(max_length=48)] = "",
+    active: Annotated[str | None, Form()] = None,
+) -> Response:
+    _require(page, Permission.CONFIG_MANAGE)
+    try:
+        with db.write() as session:
+            categories.update(
+                session,
+                categories.find(session, slug, parent or None),
+                actor=page.actor,
+                name_zh=name_zh.strip(),
+                name_en=name_en.strip(),
+                default_team=default_team,
+                active=active == "on",
+            )
+    except HuiyingError as exc:
+        return _done("categories", exc.message)
+    return _done("categories")
+
+
+@router.post("/admin/macros")
+def create_macro(
+    db: DB,
+    page: Page,
+    name: Annotated[str, Form(max_length=100)],
+    body: Annotated[str, Form(max_length=10_000)],
+    language: Annotated[str, Form(pattern="^(zh|en)$")] = "zh",
+    category: Annotated[str, Form(max_length=48)] = "",
+) -> Response:
+    _require(page, Permission.CONFIG_MANAGE)
+    try:
+        with db.write() as session:
+            macros.create_macro(
+                session,
+                name=name.strip(),
+                body=body,
+                language=language,
+                category=category or None,
+                actor=page.actor,
+            )
+    except HuiyingError as exc:
+        return _done("macros", exc.message)
+    return _done("macros")
+
+
+@router.post("/admin/macros/{macro_id}")
+def update_macro(
+    macro_id: int,
+    db: DB,
+    page: Page,
+    name: Annotated[str, Form(max_length=100)],
+    body: Annotated[str, Form(max_length=10_000)],
+    language: Annotated[str, Form(pattern="^(zh|en)$")] = "zh",
+    category: Annotated[str, Form(max_length=48)] = "",
+    active: Annotated[str | None, Form()] = None,
+) -> Response:
+    _require(page, Permission.CONFIG_MANAGE)
+    try:
+        with db.write() as session:
+            macros.update_macro(
+                session,
+                macros.get_macro(session, macro_id),
+                actor=page.actor,
+                name=name.strip(),
+                body=body,
+                language=language,
+                category=category,
+                active=active == "on",
+            )
+    except HuiyingError as exc:
+        return _done("macros", exc.message)
+    return _done("macros")
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request, db: DB, page: Page) -> HTMLResponse:
+    """The auditor's view: newest entries, filters, the chain check and an export."""
+    _require(page, Permission.AUDIT_READ)
+    query = audit.AuditQuery(
+        action=(request.query_params.get("action") or None),
+        object_id=(request.query_params.get("object_id") or None),
+    )
+    verification = None
+    with db.read() as session:
+        entries = audit.search(session, query, before_seq=None, limit=200)
+        if request.query_params.get("verify"):
+            verification = audit.verify(session)
+    return render(
+        request,
+        "audit.html",
+        page=page,
+        entries=[audit_export.entry_out(e) for e in entries],
+        verification=verification,
+        filters=dict(request.query_params),
+    )
+
+
+@router.get("/audit/export.csv")
+def audit_csv(db: DB, page: Page) -> StreamingResponse:
+    _require(page, Permission.AUDIT_READ)
+    audit.record_now(db, actor=page.actor, action="audit.exported", object_type="audit", after={"format": "csv"})
+    return StreamingResponse(
+        audit_export.rows(db, audit.AuditQuery(), "csv"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
+    )

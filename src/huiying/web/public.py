@@ -1,0 +1,416 @@
+"""Pages for platform users (no staff login): the feedback form, its result page, and
+"my feedback" — reached by the signed link of a notification or by number plus contact.
+
+Forms of anonymous visitors carry a double-submit CSRF token (a cookie and a hidden field).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huiying.accounts.actor import platform_user
+from huiying.api.deps import DB, AppSettings, client_ip
+from huiying.api.ratelimit import limits_of
+from huiying.categories import service as categories
+from huiying.errors import HuiyingError, NotFound, RateLimited
+from huiying.portal import service as portal
+from huiying.portal.links import number_from_token, portal_token
+from huiying.tickets import attachments, intake, present
+from huiying.tickets.enums import Channel
+from huiying.tickets.models import Attachment, Ticket
+from huiying.tickets.schemas import FeedbackIn
+from huiying.web import i18n
+from huiying.web.auth import render
+from huiying.web.sessions import csrf_matches
+
+router = APIRouter(include_in_schema=False)
+
+FORM_COOKIE = "hy_form_csrf"
+PREFILL = (
+    "user_id",
+    "user_name",
+    "contact",
+    "os",
+    "model",
+    "app_version",
+    "city",
+    "channel",
+    "order_no",
+    "room_id",
+)
+
+
+def _form_token(request: Request) -> str:
+    return request.cookies.get(FORM_COOKIE) or secrets.token_urlsafe(32)
+
+
+def _with_form_cookie(response: HTMLResponse, token: str) -> HTMLResponse:
+    response.set_cookie(FORM_COOKIE, token, httponly=True, samesite="strict", max_age=86400)
+    return response
+
+
+def _csrf_ok(request: Request, given: str) -> bool:
+    return csrf_matches(request.cookies.get(FORM_COOKIE), given)
+
+
+def _lang_query(request: Request) -> str:
+    kept = {k: v for k, v in request.query_params.items() if k != "lang"}
+    return urlencode(kept) + "&" if kept else ""
+
+
+def _feedback_page(
+    request: Request,
+    db: DB,
+    *,
+    values: dict[str, str],
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    token = _form_token(request)
+    with db.read() as session:
+        tree = categories.tree(session)
+    page = render(
+        request,
+        "feedback.html",
+        status_code=status_code,
+        tree=tree,
+        values=values,
+        error=error,
+        csrf_token=token,
+        lang_query=_lang_query(request),
+    )
+    return _with_form_cookie(page, token)
+
+
+@router.get("/feedback", response_class=HTMLResponse)
+def feedback_form(request: Request, db: DB) -> HTMLResponse:
+    """The form; an app opens it with its device fields in the query string."""
+    values = {name: (request.query_params.get(name) or "")[:200] for name in PREFILL}
+    return _feedback_page(request, db, values=values)
+
+
+def _store_files(session: Session, settings: AppSettings, files: list[UploadFile]) -> list[str]:
+    stored = []
+    for upload in files:
+        if upload.filename:
+            stored.append(
+                attachments.store_upload(
+                    session,
+                    source=upload.file,
+                    filename=upload.filename,
+                    root=settings.attachments_dir,
+                    max_bytes=settings.max_attachment_bytes,
+                    uploaded_by_id=None,
+                ).id
+            )
+    return stored
+
+
+@router.post("/feedback", response_class=HTMLResponse)
+def feedback_submit(
+    request: Request,
+    db: DB,
+    settings: AppSettings,
+    description: Annotated[str, Form(max_length=20_000)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    category: Annotated[str, Form(max_length=48)] = "",
+    subcategory: Annotated[str, Form(max_length=48)] = "",
+    title: Annotated[str, Form(max_length=200)] = "",
+    contact: Annotated[str, Form(max_length=254)] = "",
+    user_name: Annotated[str, Form(max_length=100)] = "",
+    user_id: Annotated[str, Form(max_length=128)] = "",
+    os: Annotated[str, Form(max_length=64)] = "",
+    model: Annotated[str, Form(max_length=64)] = "",
+    app_version: Annotated[str, Form(max_length=32)] = "",
+    city: Annotated[str, Form(max_length=64)] = "",
+    channel: Annotated[str, Form(max_length=16)] = "web",
+    order_no: Annotated[str, Form(max_length=64)] = "",
+    room_id: Annotated[str, Form(max_length=64)] = "",
+    files: Annotated[list[UploadFile] | None, File()] = None,
+) -> Response:
+    t = i18n.translator(i18n.language_of(request))
+    values = {
+        "description": description,
+        "category": category,
+        "subcategory": subcategory,
+        "title": title,
+        "contact": contact,
+        "user_name": user_name,
+        "user_id": user_id,
+        "os": os,
+        "model": model,
+        "app_version": app_version,
+        "city": city,
+        "channel": channel,
+        "order_no": order_no,
+        "room_id": room_id,
+    }
+    if not _csrf_ok(request, csrf_token):
+        return _feedback_page(request, db, values=values, error=t("login.csrf"), status_code=403)
+    caller = platform_user(user_id or None, ip=client_ip(request))
+    try:
+        limits_of(request).intake.check(ip=caller.ip, user_id=user_id or None)
+        links = {k: v for k, v in (("order_no", order_no), ("room_id", room_id)) if v}
+        with db.write() as session:
+            ids = _store_files(session, settings, files or [])
+            feedback = FeedbackIn(
+                channel=Channel.APP if channel == "app" else Channel.WEB,
+                description=description,
+                title=title or None,
+                category=category or None,
+                subcategory=subcategory or None,
+                contact=contact or None,
+                user_name=user_name or None,
+                user_id=user_id or None,
+                device={"os": os or None, "model": model or None} if (os or model) else None,
+                app_version=app_version or None,
+                city=city or None,
+                links=links or None,
+                attachments=ids,
+            )
+            ticket = intake.create_ticket(session, feedback=feedback, actor=caller, settings=settings).ticket
+            number = ticket.number
+    except ValidationError as exc:
+        reason = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:3])
+        return _feedback_page(request, db, values=values, error=t("feedback.invalid", reason=reason), status_code=422)
+    except RateLimited:
+        return _feedback_page(request, db, values=values, error=t("error.rate_limited"), status_code=429)
+    except HuiyingError as exc:
+        return _feedback_page(
+            request,
+            db,
+            values=values,
+            error=t("feedback.invalid", reason=exc.message),
+            status_code=exc.status_code,
+        )
+    token = portal_token(settings.resolved_secret_key, number)
+    return RedirectResponse(f"/feedback/done?t={token}", status_code=303)
+
+
+@router.get("/feedback/done", response_class=HTMLResponse)
+def feedback_done(request: Request, settings: AppSettings, t: str = "") -> HTMLResponse:
+    number = number_from_token(settings.resolved_secret_key, t)
+    link = f"{settings.base_url.rstrip('/')}/portal/t/{t}"
+    return render(request, "feedback_done.html", number=number, link=link, token=t, lang_query=f"t={t}&")
+
+
+@router.get("/portal", response_class=HTMLResponse)
+def portal_lookup_form(request: Request) -> HTMLResponse:
+    token = _form_token(request)
+    page = render(request, "portal_lookup.html", csrf_token=token, number="", lang_query="")
+    return _with_form_cookie(page, token)
+
+
+@router.post("/portal", response_class=HTMLResponse)
+def portal_lookup(
+    request: Request,
+    db: DB,
+    settings: AppSettings,
+    number: Annotated[str, Form(max_length=40)],
+    contact: Annotated[str, Form(max_length=254)],
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Ticket number plus the contact given at intake opens the status page."""
+    t = i18n.translator(i18n.language_of(request))
+    token = _form_token(request)
+
+    def again(message: str, status_code: int) -> HTMLResponse:
+        page = render(
+            request,
+            "portal_lookup.html",
+            status_code=status_code,
+            csrf_token=token,
+            number=number,
+            lookup_error=message,
+            lang_query="",
+        )
+        return _with_form_cookie(page, token)
+
+    if not _csrf_ok(request, csrf_token):
+        return again(t("login.csrf"), 403)
+    try:
+        limits_of(request).portal.check(ip=client_ip(request), user_id=None)
+        with db.read() as session:
+            ticket = portal.find_by_number_and_contact(session, number=number, contact=contact)
+    except RateLimited:
+        return again(t("error.rate_limited"), 429)
+    except NotFound:
+        return again(t("portal.not_found"), 404)
+    return RedirectResponse(f"/portal/t/{portal_token(settings.resolved_secret_key, ticket.number)}", status_code=303)
+
+
+def _ticket_of_token(session: Session, settings: AppSettings, token: str) -> Ticket:
+    number = number_from_token(settings.resolved_secret_key, token)
+    ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+    if ticket is None:
+        raise NotFound("this link is not valid", code="bad_portal_link")
+    return ticket
+
+
+@router.get("/portal/t/{token}", response_class=HTMLResponse)
+def portal_page(token: str, request: Request, db: DB, settings: AppSettings) -> Response:
+    """The user's view: state in plain words, public replies, and what they can do next."""
+    try:
+        limits_of(request).portal.check(ip=client_ip(request), user_id=None)
+    except RateLimited:
+        return render(
+            request,
+            "error.html",
+            status_code=429,
+            message=i18n.translator(i18n.language_of(request))("error.rate_limited"),
+        )
+    form_token = _form_token(request)
+    with db.read() as session:
+        try:
+            ticket = _ticket_of_token(session, settings, token)
+        except NotFound:
+            return render(
+                request,
+                "portal_lookup.html",
+                status_code=404,
+                csrf_token=form_token,
+                number="",
+                lookup_error=i18n.translator(i18n.language_of(request))("portal.not_found"),
+                lang_query="",
+            )
+        files = list(
+            session.scalars(
+                select(Attachment).where(Attachment.ticket_id == ticket.id, Attachment.message_id.is_(None))
+            )
+        )
+        others = [
+            (present.ticket_out(o), portal_token(settings.resolved_secret_key, o.number))
+            for o in portal.sibling_tickets(session, ticket)
+        ]
+        context: dict[str, Any] = {
+            "ticket": present.ticket_out(ticket, files=files),
+            "messages": [present.message_out(m) for m in portal.public_messages(session, ticket)],
+            "others": others,
+            "names": categories.names(session),
+        }
+    page = render(request, "portal.html", token=token, csrf_token=form_token, lang_query="", **context)
+    return _with_form_cookie(page, form_token)
+
+
+def _portal_action(request: Request, token: str, csrf_token: str) -> str | None:
+    if not _csrf_ok(request, csrf_token):
+        return i18n.translator(i18n.language_of(request))("login.csrf")
+    return None
+
+
+@router.post("/portal/t/{token}/message")
+def portal_message(
+    token: str,
+    request: Request,
+    db: DB,
+    settings: AppSettings,
+    text: Annotated[str, Form(max_length=20_000)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    files: Annotated[list[UploadFile] | None, File()] = None,
+) -> Response:
+    back = f"/portal/t/{token}"
+    problem = _portal_action(request, token, csrf_token)
+    if problem:
+        return RedirectResponse(f"{back}?{urlencode({'error': problem})}", status_code=303)
+    try:
+        limits_of(request).portal.check(ip=client_ip(request), user_id=None)
+        with db.write() as session:
+            ticket = _ticket_of_token(session, settings, token)
+            ids = _store_files(session, settings, files or [])
+            if not text.strip() and not ids:
+                raise HuiyingError("empty", code="empty")
+            portal.add_information(
+                session,
+                ticket,
+                text=text.strip() or "(附件 attachment)",
+                attachment_ids=ids,
+                actor=platform_user(ticket.user_id, ip=client_ip(request)),
+                settings=settings,
+            )
+    except HuiyingError as exc:
+        return RedirectResponse(f"{back}?{urlencode({'error': exc.message})}", status_code=303)
+    return RedirectResponse(f"{back}?notice=sent", status_code=303)
+
+
+@router.post("/portal/t/{token}/confirm")
+def portal_confirm(
+    token: str,
+    request: Request,
+    db: DB,
+    settings: AppSettings,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    back = f"/portal/t/{token}"
+    problem = _portal_action(request, token, csrf_token)
+    if problem:
+        return RedirectResponse(f"{back}?{urlencode({'error': problem})}", status_code=303)
+    try:
+        with db.write() as session:
+            ticket = _ticket_of_token(session, settings, token)
+            portal.confirm(session, ticket, actor=platform_user(ticket.user_id, ip=client_ip(request)))
+    except HuiyingError as exc:
+        return RedirectResponse(f"{back}?{urlencode({'error': exc.message})}", status_code=303)
+    return RedirectResponse(f"{back}?notice=confirmed", status_code=303)
+
+
+@router.post("/portal/t/{token}/reopen")
+def portal_reopen(
+    token: str,
+    request: Request,
+    db: DB,
+    settings: AppSettings,
+    reason: Annotated[str, Form(max_length=5000)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    back = f"/portal/t/{token}"
+    problem = _portal_action(request, token, csrf_token)
+    if problem:
+        return RedirectResponse(f"{back}?{urlencode({'error': problem})}", status_code=303)
+    try:
+        with db.write() as session:
+            ticket = _ticket_of_token(session, settings, token)
+            portal.reopen(
+                session,
+                ticket,
+                reason=reason,
+                actor=platform_user(ticket.user_id, ip=client_ip(request)),
+                settings=settings,
+            )
+    except HuiyingError as exc:
+        return RedirectResponse(f"{back}?{urlencode({'error': exc.message})}", status_code=303)
+    return RedirectResponse(f"{back}?notice=reopened", status_code=303)
+
+
+@router.get("/portal/t/{token}/files/{attachment_id}")
+def portal_file(token: str, attachment_id: str, db: DB, settings: AppSettings) -> Response:
+    """A file of the ticket or of a public message (never of an internal note)."""
+    with db.read() as session:
+        try:
+            ticket = _ticket_of_token(session, settings, token)
+        except NotFound:
+            return Response(status_code=404)
+        row = session.get(Attachment, attachment_id) if len(attachment_id) == 32 else None
+        visible = row is not None and row.ticket_id == ticket.id
+        if visible and row is not None and row.message_id is not None:
+            visible = any(m.id == row.message_id for m in portal.public_messages(session, ticket))
+        if not visible or row is None:
+            return Response(status_code=404)
+        served = attachments.served(row, root=settings.attachments_dir)
+    return FileResponse(
+        served.path,
+        media_type=served.media_type,
+        filename=served.filename,
+        content_disposition_type="inline" if served.inline else "attachment",
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )
