@@ -52,6 +52,7 @@ def seed_tickets(db: Database, settings: Settings, count: int, *, days: int = 90
             day = day_key(moment, settings.tz)
             per_day[day] += 1
             os_name, model = rng.choice(DEVICES)
+            status = rng.choice(STATUSES)
             tickets.append(
                 {
                     "id": ticket_id,
@@ -64,8 +65,9 @@ def seed_tickets(db: Database, settings: Settings, count: int, *, days: int = 90
                     "category": sample.category,
                     "subcategory": sample.subcategory or None,
                     "priority": sample.priority,
-                    "status": rng.choice(STATUSES),
+                    "status": status,
                     "needs_refinement": False,
+                    "active": status in ("new", "open", "pending"),
                     "device_os": os_name,
                     "device_model": model,
                     "app_version": rng.choice(APP_VERSIONS),

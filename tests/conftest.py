@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -206,7 +207,9 @@ def live_server(settings: Settings, db: Database) -> Iterator[LiveServer]:
     import uvicorn
 
     port = _free_port()
-    config = uvicorn.Config(create_app(settings, db), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(
+        create_app(settings, db), host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -224,3 +227,57 @@ def live_server(settings: Settings, db: Database) -> Iterator[LiveServer]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+# --- Browser tests: Debian's chromium driven by Playwright (never a downloaded browser). ---
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Chromium; without it the browser tests skip, except under CI=true where they fail."""
+    if not os.path.exists(CHROMIUM):
+        message = f"{CHROMIUM} is missing: `make test` installs Debian's chromium"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser context (no cookies); every script dialog is recorded in `page.dialogs`."""
+    context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="zh-CN")
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    dialogs: list[str] = []
+    tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    tab.dialogs = dialogs
+    yield tab
+    context.close()
+
+
+def browser_login(page: Any, live_server: LiveServer, *, email: str, role: Role, teams: list[str] | None = None) -> None:
+    """Create a staff account and log in through the real login form."""
+    with live_server.db.write() as session:
+        accounts.create_user(session, email=email, password=PASSWORD, role=role, team_slugs=teams or [])
+    page.goto(f"{live_server.base_url}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_url("**/tickets")

@@ -96,7 +96,8 @@ class RejectNulBytes:
 
 
 class Metrics:
-    """Count requests and time them, labelled by route template (not by raw path)."""
+    """Count requests and time them, labelled by route template (not by raw path); the time to
+    the first byte also goes to the client as `Server-Timing: app;dur=<ms>`."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -112,6 +113,11 @@ class Metrics:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                elapsed = (time.perf_counter() - started) * 1000
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"server-timing", f"app;dur={elapsed:.2f}".encode()),
+                ]
             await send(message)
 
         try:

@@ -101,7 +101,8 @@ def _feedback(rng: random.Random, sample: samples.Sample, index: int) -> Feedbac
         title=sample.title,
         description=sample.description,
         user_id=f"u{rng.randrange(10**7, 10**8)}",
-        contact=contact if contact else (f"{name}" if not english else None),
+        user_name=None if english else name,
+        contact=contact,
         category=sample.category,
         subcategory=sample.subcategory or None,
         priority=Priority(sample.priority),
@@ -160,7 +161,7 @@ def _work_on(
     team = accounts.team_by_slug(session, team_slug)
     agent = rng.choice(staff_by_team.get(team_slug) or staff_by_team["general"])
     actor = accounts.actor_for(session, agent)
-    replies = samples.REPLIES_EN if sample.description.isascii() else samples.REPLIES_ZH
+    replies = (samples.REPLIES_EN if sample.description.isascii() else samples.REPLIES_ZH)[sample.category]
     fate = rng.random()
     steps: list[tuple[float, int, Callable[[], object]]] = [
         (

@@ -369,18 +369,28 @@ APP_VERSIONS = ["5.1.3", "5.2.0", "5.2.1", "5.3.0"]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "超", "霞"]
 
-REPLIES_ZH = [
-    "您好，您反馈的问题我们已经收到，正在请技术同事排查，预计24小时内给您答复。",
-    "您好，经核实问题已经处理，请您更新到最新版本后再试一下，如仍有问题请随时联系我们。",
-    "您好，多扣的款项已原路退回，预计1-3个工作日到账，给您带来不便非常抱歉。",
-    "您好，该账号已被封禁处理，感谢您的举报，我们会继续加强资料审核。",
-    "您好，感谢您的建议，我们已经提交给产品团队评估，有进展会第一时间通知您。",
-]
-REPLIES_EN = [
-    "Hello, thanks for reporting this. Our engineers are looking into it and we will update you within 24 hours.",
-    "Hi, the duplicate charge has been refunded to your original payment method; it should arrive in 1-3 working days.",
-    "Hello, the account you reported has been suspended. Thank you for helping keep the community safe.",
-]
+# Replies by category, as agents write them.
+REPLIES_ZH = {
+    "technical": [
+        "您好，您反馈的问题我们已经收到，正在请技术同事排查，预计24小时内给您答复。",
+        "您好，经核实问题已经处理，请您更新到最新版本后再试一下，如仍有问题请随时联系我们。",
+    ],
+    "content": ["您好，该账号已被封禁处理，感谢您的举报，我们会继续加强资料审核。"],
+    "commercial": ["您好，多扣的款项已原路退回，预计1-3个工作日到账，给您带来不便非常抱歉。"],
+    "suggestion": ["您好，感谢您的建议，我们已经提交给产品团队评估，有进展会第一时间通知您。"],
+    "other": ["您好，感谢您的反馈，我们会持续改进服务。"],
+}
+REPLIES_EN = {
+    "technical": [
+        "Hello, thanks for reporting this. Our engineers are looking into it and we will update you within 24 hours."
+    ],
+    "content": ["Hello, the account you reported has been suspended. Thank you for helping keep the community safe."],
+    "commercial": [
+        "Hi, the duplicate charge has been refunded to your original payment method; it should arrive in 1-3 working days."
+    ],
+    "suggestion": ["Thanks for the idea! We have passed it to the product team and will let you know."],
+    "other": ["Thank you for your kind words!"],
+}
 NOTES = [
     "已同步给客户端组，复现中。",
     "用户情绪较激动，注意安抚。",

@@ -89,6 +89,18 @@ def update_macro(
     return macro
 
 
+# How a user without a known name is addressed ("{{ user_name }}您好" / "Hello {{ user_name }},").
+ANONYMOUS_NAME = {"zh": "", "en": "there"}
+
+
+def ordered_for(macros: list[Macro], ticket: Ticket, language: str) -> list[Macro]:
+    """Macros of the ticket's category first, then those in the reader's language."""
+    return sorted(
+        macros,
+        key=lambda m: (m.category not in (ticket.category, None), m.category is None, m.language != language, m.name),
+    )
+
+
 def fill(macro: Macro, ticket: Ticket, *, agent_name: str, portal_url: str, category_name: str | None) -> str:
     """The macro's text for one ticket."""
     return render(
@@ -96,7 +108,7 @@ def fill(macro: Macro, ticket: Ticket, *, agent_name: str, portal_url: str, cate
         {
             "number": ticket.number,
             "title": ticket.title,
-            "user_name": ticket.user_name,
+            "user_name": ticket.user_name or ANONYMOUS_NAME.get(macro.language, ""),
             "agent_name": agent_name,
             "category": category_name or ticket.category,
             "status": ticket.status,

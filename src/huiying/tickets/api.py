@@ -220,7 +220,7 @@ def list_tickets(
     )
     reveal = access.has(actor, Permission.PII_VIEW)
     with db.read() as session:
-        rows, next_cursor = repository.list_tickets(session, query, cursor=cursor, limit=limit)
+        rows, next_cursor = repository.list_tickets(session, query, cursor=cursor, limit=limit, with_contacts=reveal)
         page = TicketList(items=[present.ticket_out(t, reveal_pii=reveal) for t in rows], next_cursor=next_cursor)
     if reveal and rows:
         _audit_pii_view(db, actor, [t.number for t in rows])

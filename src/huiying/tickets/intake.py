@@ -125,6 +125,7 @@ def create_ticket(
         subcategory=feedback.subcategory,
         priority=(feedback.priority or Priority.MEDIUM).value,
         status=Status.NEW.value,
+        active=True,
         device_os=device.os if device else None,
         device_model=device.model if device else None,
         app_version=feedback.app_version,

@@ -10,8 +10,16 @@ new/open/pending/resolved ──► merged (terminal)
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from huiying.errors import IllegalTransition
 from huiying.tickets.enums import Status
+
+
+class HasStatus(Protocol):
+    status: str
+    active: bool
+
 
 ALLOWED: dict[Status, frozenset[Status]] = {
     Status.NEW: frozenset({Status.OPEN, Status.PENDING, Status.RESOLVED, Status.CLOSED}),
@@ -26,6 +34,12 @@ ALLOWED: dict[Status, frozenset[Status]] = {
 MERGEABLE = frozenset({Status.NEW, Status.OPEN, Status.PENDING, Status.RESOLVED})
 
 ACTIVE = frozenset({Status.NEW, Status.OPEN, Status.PENDING})
+
+
+def set_status(ticket: HasStatus, status: Status) -> None:
+    """Set a ticket's status and the `active` flag derived from it (the only place that does)."""
+    ticket.status = status.value
+    ticket.active = status in ACTIVE
 
 
 def can_transition(current: Status, target: Status) -> bool:

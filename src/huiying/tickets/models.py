@@ -43,6 +43,12 @@ class Ticket(Base):
         Index("ix_tickets_category_id", "category", "id"),
         Index("ix_tickets_user_id", "user_id", "id"),
         Index("ix_tickets_contact_digest", "contact_digest"),
+        Index("ix_tickets_active_id", "active", "id"),
+        Index("ix_tickets_active_assignee_team", "active", "assignee_id", "team_id"),
+        Index("ix_tickets_active_refinement_id", "active", "needs_refinement", "id"),
+        Index("ix_tickets_active_first_response_due", "active", "first_response_due"),
+        Index("ix_tickets_active_resolution_due", "active", "resolution_due"),
+        Index("ix_tickets_merged_into_id", "merged_into_id"),
         Index("ix_tickets_created_at", "created_at"),
         Index("ix_tickets_first_response_due", "first_response_due"),
         Index("ix_tickets_resolution_due", "resolution_due"),
@@ -66,6 +72,8 @@ class Ticket(Base):
     subcategory: Mapped[str | None] = mapped_column(String(48))
     priority: Mapped[str] = mapped_column(String(8), default="medium")
     status: Mapped[str] = mapped_column(String(12), default="new")
+    # status in new/open/pending, kept by lifecycle.set_status: the queues' indexes lead with it.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     sentiment: Mapped[str | None] = mapped_column(String(12))
     language: Mapped[str | None] = mapped_column(String(8))
     needs_refinement: Mapped[bool] = mapped_column(Boolean, default=False)

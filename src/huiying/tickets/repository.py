@@ -20,15 +20,18 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
+    union,
 )
 from sqlalchemy.dialects.postgresql import array
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from huiying.accounts.models import Team, User
 from huiying.errors import InvalidInput, NotFound
 from huiying.kit.clock import utcnow
 from huiying.kit.pagination import decode_cursor, encode_cursor
 from huiying.kit.text import segment
+from huiying.tickets import lifecycle
 from huiying.tickets.enums import PRIORITY_RANK, Priority, Status
 from huiying.tickets.models import Message, Ticket, TicketEvent, TicketTag
 from huiying.tickets.numbering import normalise_number
@@ -88,27 +91,34 @@ def _search_condition(session: Session, q: str) -> ColumnElement[bool] | None:
 
 
 def _sla_condition(sla: str, due_soon_minutes: int) -> ColumnElement[bool]:
+    """Tickets whose first response or resolution is overdue (or due soon). Each half is its own
+    subquery so each can use its (active, due) index; the clock stops while pending."""
     now = utcnow()
-    response_open = and_(Ticket.first_responded_at.is_(None), Ticket.status == Status.NEW.value)
-    active = Ticket.status.in_([Status.NEW.value, Status.OPEN.value])
+    response_open = and_(
+        Ticket.active == true(), Ticket.first_responded_at.is_(None), Ticket.status == Status.NEW.value
+    )
+    active = and_(Ticket.active == true(), Ticket.status != Status.PENDING.value)
     if sla == "breached":
-        return or_(
-            and_(response_open, Ticket.first_response_due < now),
-            and_(active, Ticket.resolution_due < now),
-        )
-    if sla == "due_soon":
+        response = and_(response_open, Ticket.first_response_due < now)
+        resolution = and_(active, Ticket.resolution_due < now)
+    elif sla == "due_soon":
         soon = now + timedelta(minutes=due_soon_minutes)
-        return or_(
-            and_(response_open, Ticket.first_response_due >= now, Ticket.first_response_due < soon),
-            and_(active, Ticket.resolution_due >= now, Ticket.resolution_due < soon),
-        )
-    raise InvalidInput("sla must be due_soon or breached", code="invalid_filter")
+        response = and_(response_open, Ticket.first_response_due >= now, Ticket.first_response_due < soon)
+        resolution = and_(active, Ticket.resolution_due >= now, Ticket.resolution_due < soon)
+    else:
+        raise InvalidInput("sla must be due_soon or breached", code="invalid_filter")
+    return Ticket.id.in_(union(select(Ticket.id).where(response), select(Ticket.id).where(resolution)))
 
 
 def _conditions(session: Session, query: TicketQuery) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = list(query.extra)
     if query.status:
-        conditions.append(Ticket.status.in_([s.value for s in query.status]))
+        wanted = set(query.status)
+        # The queues ask for exactly the active statuses: use the indexed flag instead.
+        if wanted == lifecycle.ACTIVE:
+            conditions.append(Ticket.active == true())
+        else:
+            conditions.append(Ticket.status.in_([s.value for s in query.status]))
     if query.priority:
         conditions.append(Ticket.priority.in_([p.value for p in query.priority]))
     for attribute, value in (
@@ -120,9 +130,9 @@ def _conditions(session: Session, query: TicketQuery) -> list[ColumnElement[bool
         if value is not None:
             conditions.append(attribute == value)
     if query.vip is not None:
-        conditions.append(Ticket.vip.is_(query.vip))
+        conditions.append(Ticket.vip == query.vip)
     if query.needs_refinement is not None:
-        conditions.append(Ticket.needs_refinement.is_(query.needs_refinement))
+        conditions.append(Ticket.needs_refinement == query.needs_refinement)
     if query.team is not None:
         conditions.append(Ticket.team_id == select(Team.id).where(Team.slug == query.team).scalar_subquery())
     if query.assignee is not None:
@@ -200,12 +210,20 @@ def _cursor_for(ticket: Ticket, sort: str) -> str:
 
 
 def list_tickets(
-    session: Session, query: TicketQuery, *, cursor: str | None = None, limit: int = 50
+    session: Session,
+    query: TicketQuery,
+    *,
+    cursor: str | None = None,
+    limit: int = 50,
+    with_contacts: bool = False,
 ) -> tuple[list[Ticket], str | None]:
-    """One page of tickets and the cursor of the next page (None at the end)."""
+    """One page of tickets and the cursor of the next page (None at the end). With
+    `with_contacts` the encrypted contacts come in the same query (for readers with pii:view)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", code="invalid_limit")
     statement = select(Ticket).where(*_conditions(session, query))
+    if with_contacts:
+        statement = statement.options(undefer(Ticket.contact_encrypted))
     statement = _apply_sort(statement, query.sort, decode_cursor(cursor) if cursor else None)
     rows = list(session.scalars(statement.limit(limit + 1)))
     next_cursor = _cursor_for(rows[limit - 1], query.sort) if len(rows) > limit else None
@@ -227,9 +245,9 @@ def merged_family(session: Session, ticket: Ticket) -> list[int]:
     return family
 
 
-def timeline(session: Session, ticket: Ticket) -> list[tuple[TicketEvent, str]]:
+def timeline(session: Session, ticket: Ticket, *, family: list[int] | None = None) -> list[tuple[TicketEvent, str]]:
     """Every event of the ticket and of the tickets merged into it, oldest first."""
-    family = merged_family(session, ticket)
+    family = family or merged_family(session, ticket)
     rows = session.execute(
         select(TicketEvent, Ticket.number)
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
@@ -239,9 +257,11 @@ def timeline(session: Session, ticket: Ticket) -> list[tuple[TicketEvent, str]]:
     return [(event, number) for event, number in rows]
 
 
-def messages(session: Session, ticket: Ticket, *, include_internal: bool) -> list[Message]:
+def messages(
+    session: Session, ticket: Ticket, *, include_internal: bool, family: list[int] | None = None
+) -> list[Message]:
     """The conversation of the ticket and of tickets merged into it, oldest first."""
-    statement = select(Message).where(Message.ticket_id.in_(merged_family(session, ticket)))
+    statement = select(Message).where(Message.ticket_id.in_(family or merged_family(session, ticket)))
     if not include_internal:
         statement = statement.where(Message.kind != "note")
     return list(session.scalars(statement.order_by(Message.created_at, Message.id)))

@@ -194,7 +194,7 @@ def change_status(session: Session, ticket: Ticket, *, status: Status, actor: Ac
     if status == Status.CLOSED:
         ticket.closed_at = now
         ticket.resolved_at = ticket.resolved_at or now
-    ticket.status = status.value
+    lifecycle.set_status(ticket, status)
     ticket.updated_at = now
     history.record(
         session,
@@ -343,7 +343,7 @@ def merge(session: Session, source: Ticket, *, into: Ticket, actor: Actor) -> No
     lifecycle.check_merge(Status(source.status), Status(into.status))
     now = utcnow()
     old_status = source.status
-    source.status = Status.MERGED.value
+    lifecycle.set_status(source, Status.MERGED)
     source.merged_into = into
     source.updated_at = now
     into.updated_at = now

@@ -28,7 +28,7 @@ from huiying.tickets.access import get_ticket_for
 from huiying.tickets.enums import Channel, Priority, Status
 from huiying.tickets.models import Attachment, Ticket
 from huiying.tickets.repository import TicketQuery
-from huiying.web import queues
+from huiying.web import i18n, queues
 from huiying.web.auth import Page, StaffPage, render
 from huiying.web.filters import parse_list_filters
 
@@ -66,7 +66,7 @@ def ticket_list(request: Request, db: DB, settings: AppSettings, page: Page) -> 
     with db.read() as session:
         try:
             rows, next_cursor = repository.list_tickets(
-                session, query, cursor=params.get("cursor") or None, limit=PAGE_SIZE
+                session, query, cursor=params.get("cursor") or None, limit=PAGE_SIZE, with_contacts=reveal
             )
         except HuiyingError as exc:
             rows, next_cursor, filters["error"] = [], None, exc.message
@@ -116,7 +116,8 @@ def ticket_page(number: str, request: Request, db: DB, settings: AppSettings, pa
             ticket = get_ticket_for(session, page.actor, number)
         except NotFound:
             return render(request, "error.html", status_code=404, message=f"#{number}", page=page)
-        messages = repository.messages(session, ticket, include_internal=True)
+        family = repository.merged_family(session, ticket)
+        messages = repository.messages(session, ticket, include_internal=True, family=family)
         files = list(
             session.scalars(
                 select(Attachment).where(Attachment.ticket_id == ticket.id, Attachment.message_id.is_(None))
@@ -135,12 +136,15 @@ def ticket_page(number: str, request: Request, db: DB, settings: AppSettings, pa
                     category_name=names.get(ticket.category or "", (None, None))[0],
                 ),
             )
-            for m in macros.list_macros(session)
+            for m in macros.ordered_for(macros.list_macros(session), ticket, i18n.language_of(request))
         ]
         context: dict[str, Any] = {
             "ticket": present.ticket_out(ticket, reveal_pii=reveal, files=files),
             "messages": [present.message_out(m, reveal_pii=reveal) for m in messages],
-            "events": [present.event_out(e, n, reveal_pii=reveal) for e, n in repository.timeline(session, ticket)],
+            "events": [
+                present.event_out(e, n, reveal_pii=reveal)
+                for e, n in repository.timeline(session, ticket, family=family)
+            ],
             "others": [present.ticket_out(t, reveal_pii=reveal) for t in _other_tickets(session, ticket, page)],
             "macros": macro_texts,
             "category_tree": categories.tree(session),

@@ -52,6 +52,7 @@ class EmbeddedRunner:
         self._thread = threading.Thread(target=self._loop, name="huiying-jobs", daemon=True)
 
     def start(self) -> None:
+        outbox.wakeup.set()  # a first pass at once: jobs left over from before a restart
         self._thread.start()
 
     def stop(self) -> None:
