@@ -25,7 +25,7 @@ from huiying.accounts import service as accounts
 from huiying.accounts.roles import Role
 from huiying.app import create_app
 from huiying.bootstrap import ensure_defaults
-from huiying.config import Settings
+from huiying.config import Settings, get_settings
 from huiying.db import Database
 from huiying.models import metadata
 
@@ -34,6 +34,10 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEST_SECRET = "test-secret-key-" + "x" * 32
 # Everything in the test process (services called directly, the app) uses this one key.
 os.environ["HUIYING_SECRET_KEY"] = TEST_SECRET
+# Triage changes category, priority and team of every new ticket; the tests of other mechanics
+# keep it off so their expectations stay about those mechanics. Triage tests (and the browser
+# end-to-end flow) turn it on with the `triage_on` fixture.
+os.environ["HUIYING_TRIAGE_ENABLED"] = "false"
 PASSWORD = "correct horse battery staple"
 
 
@@ -102,6 +106,16 @@ def _truncate_all(database: Database) -> None:
         # The audit log refuses TRUNCATE through a trigger; replica mode skips triggers.
         connection.execute(text("SET LOCAL session_replication_role = replica"))
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def triage_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Triage new tickets, as the product does by default."""
+    monkeypatch.setenv("HUIYING_TRIAGE_ENABLED", "true")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.setenv("HUIYING_TRIAGE_ENABLED", "false")
+    get_settings.cache_clear()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -10,12 +10,17 @@ from huiying.accounts.models import User
 from huiying.accounts.roles import Role
 from huiying.categories import service as categories
 from huiying.macros import service as macros
+from huiying.triage import service as triage
 
 
 def ensure_defaults(session: Session) -> int:
-    """Add the default teams and taxonomy where missing; returns how many rows were added."""
+    """Add the default teams, taxonomy, macros and triage rules where missing; returns how many
+    rows were added."""
     return (
-        accounts.ensure_default_teams(session) + categories.ensure_defaults(session) + macros.ensure_defaults(session)
+        accounts.ensure_default_teams(session)
+        + categories.ensure_defaults(session)
+        + macros.ensure_defaults(session)
+        + triage.ensure_default_rules(session)
     )
 
 

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     compliance_webhook_url: str | None = None
     session_ttl_hours: int = Field(default=12, gt=0)
 
+    # Triage: below min_confidence a category goes to a person; a model trained on this
+    # platform's own labels overrules a keyword rule from model_trust up.
+    triage_enabled: bool = True
+    triage_min_confidence: float = Field(default=0.6, ge=0, le=1)
+    triage_model_trust: float = Field(default=0.9, ge=0, le=1)
+
     log_level: str = "INFO"
     embedded_jobs: bool = True
 

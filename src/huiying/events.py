@@ -29,6 +29,8 @@ class Event:
 class TicketCreated(Event):
     number: str
     channel: str
+    # Fields the submitter set themselves ("category", "priority"): triage keeps those.
+    given: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

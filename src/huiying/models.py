@@ -16,6 +16,7 @@ from huiying.tickets.models import (
     TicketEvent,
     TicketTag,
 )
+from huiying.triage.models import ModelVersion, TriageLabel, TriageRule
 from huiying.web.models import WebSession
 from huiying.worker.models import OutboxJob
 
@@ -31,6 +32,7 @@ __all__ = [
     "IntakeKey",
     "Macro",
     "Message",
+    "ModelVersion",
     "OutboxJob",
     "QAReview",
     "Team",
@@ -39,6 +41,8 @@ __all__ = [
     "TicketCounter",
     "TicketEvent",
     "TicketTag",
+    "TriageLabel",
+    "TriageRule",
     "User",
     "WebSession",
     "metadata",

@@ -30,13 +30,14 @@ def png(path: Path, width: int = 64, height: int = 48) -> Path:
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
-def test_feedback_reply_resolve_confirm(page: Any, browser: Any, live_server: LiveServer, tmp_path: Path) -> None:
+def test_feedback_reply_resolve_confirm(
+    page: Any, browser: Any, live_server: LiveServer, tmp_path: Path, triage_on: None
+) -> None:
     base = live_server.base_url
     # 1. The user fills the form opened from the app (device fields pre-filled).
     page.goto(f"{base}/feedback?user_id=u777&user_name=小王&os=iOS%2017.4&model=iPhone%2015&app_version=5.3.0&channel=app")
     assert "意见反馈" in page.content()
-    page.select_option("#category-picker", "technical")
-    page.select_option("#subcategory-picker", "payment-failure")
+    # The user leaves the category open: triage routes it (technical / payment failure -> tech support).
     page.fill("textarea[name=description]", "充值会员时提示支付失败，但是微信已经扣款68元，会员没有开通。")
     page.fill("input[name=contact]", "13912345678")
     page.set_input_files("input[name=files]", str(png(tmp_path / "截图.png")))
@@ -52,6 +53,7 @@ def test_feedback_reply_resolve_confirm(page: Any, browser: Any, live_server: Li
     browser_login(agent, live_server, email="li.na@example.com", role=Role.AGENT, teams=["tech-support"])
     row = agent.locator(f"tr.row[data-number='{number}']")
     assert row.count() == 1
+    assert "紧急" in row.inner_text()  # triage saw money taken and payment failing
     row.locator("td.num a").click()
     agent.wait_for_url(f"**/tickets/{number}")
     assert "支付失败" in agent.inner_text(".msg-user .text")

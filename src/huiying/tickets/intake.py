@@ -166,9 +166,12 @@ def create_ticket(
         },
         at=now,
     )
+    given = frozenset(
+        name for name, value in (("category", feedback.category), ("priority", feedback.priority)) if value
+    )
     events.publish(
         session,
-        events.TicketCreated(ticket_id=ticket.id, number=ticket.number, channel=ticket.channel),
+        events.TicketCreated(ticket_id=ticket.id, number=ticket.number, channel=ticket.channel, given=given),
     )
     return IntakeResult(ticket, created=True)
 

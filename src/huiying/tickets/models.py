@@ -102,6 +102,8 @@ class Ticket(Base):
     resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    # What triage decided and why: {field: {value, confidence, source, reason}, rules: [...]}.
+    triage: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     # jieba-cut words of title and description; indexed by FTS5 (SQLite) or GIN (PostgreSQL).
     search_tokens: Mapped[str] = mapped_column(Text, default="", deferred=True)
 

@@ -107,6 +107,18 @@ def assign(session: Session, ticket: Ticket, *, team: Team | None, assignee: Use
     _changed(session, ticket, actor, changes)
 
 
+def assess(session: Session, ticket: Ticket, *, sentiment: str | None, language: str | None, actor: Actor) -> None:
+    """Record how the user sounds and which language they wrote in (set by triage)."""
+    changes: dict[str, tuple[Any, Any]] = {}
+    if sentiment != ticket.sentiment:
+        changes["sentiment"] = (ticket.sentiment, sentiment)
+        ticket.sentiment = sentiment
+    if language != ticket.language:
+        changes["language"] = (ticket.language, language)
+        ticket.language = language
+    _changed(session, ticket, actor, changes)
+
+
 def set_tags(session: Session, ticket: Ticket, *, tags: Iterable[str], actor: Actor) -> None:
     _require_live(ticket)
     wanted = list(dict.fromkeys(tags))

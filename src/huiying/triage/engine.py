@@ -1,0 +1,220 @@
+"""Deciding a ticket's category, priority, sentiment and language from rules and models. Pure.
+
+How the two layers combine, per field:
+
+1. A value given at intake (a user's chosen category, a priority set by staff) stays.
+2. A rule marked `override_model` decides.
+3. A model trained on this platform's own labels decides when it is confident
+   (>= `model_trust`): it has learned this platform's language, a keyword list has not.
+4. Otherwise a matching rule decides.
+5. Otherwise the model's best guess, marked for a person (`needs_refinement`) when its
+   confidence is below `min_confidence`.
+
+Starter models (trained on public data from other domains) never overrule a rule: their
+confidence is calibrated on that data, not on this platform's feedback. Priority is never
+lowered by a model: the most urgent of the rule's and a confident model's answer wins, and a
+VIP is at least `high`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from huiying.tickets.enums import PRIORITY_RANK, Priority
+from huiying.triage.classifier import Prediction, TextClassifier
+from huiying.triage.features import detect_language
+from huiying.triage.rules import CompiledRules, RuleOutcome
+
+TARGETS = ("category", "priority", "sentiment")
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    classifier: TextClassifier
+    version: int
+    platform_trained: bool  # trained on this platform's labels (not a starter)
+
+    @property
+    def label(self) -> str:
+        return f"{self.classifier.metadata.get('target', '?')}-v{self.version}"
+
+
+@dataclass(frozen=True)
+class FieldDecision:
+    value: str | None
+    confidence: float
+    source: str  # given | rule | model | default
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "value": self.value,
+            "confidence": round(self.confidence, 3),
+            "source": self.source,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Triage:
+    category: FieldDecision
+    priority: FieldDecision
+    sentiment: FieldDecision
+    language: FieldDecision
+    needs_refinement: bool
+    tags: tuple[str, ...] = ()
+    rule_reasons: tuple[str, ...] = field(default_factory=tuple)
+
+    def category_pair(self) -> tuple[str | None, str | None]:
+        if not self.category.value:
+            return None, None
+        category, _, subcategory = self.category.value.partition("/")
+        return category, subcategory or None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "category": self.category.to_dict(),
+            "priority": self.priority.to_dict(),
+            "sentiment": self.sentiment.to_dict(),
+            "language": self.language.to_dict(),
+            "needs_refinement": self.needs_refinement,
+            "tags": list(self.tags),
+            "rules": list(self.rule_reasons),
+        }
+
+
+@dataclass(frozen=True)
+class Given:
+    """What intake already knows (None: nothing)."""
+
+    category: str | None = None  # "category" or "category/subcategory"
+    priority: str | None = None
+    vip: bool = False
+    channel: str | None = None
+
+
+def _model_decision(model: LoadedModel, prediction: Prediction) -> FieldDecision:
+    return FieldDecision(
+        prediction.label, prediction.confidence, "model", f"{model.label} ({prediction.confidence:.2f})"
+    )
+
+
+def _category(
+    outcome: RuleOutcome,
+    model: LoadedModel | None,
+    prediction: Prediction | None,
+    given: Given,
+    *,
+    min_confidence: float,
+    model_trust: float,
+) -> tuple[FieldDecision, bool]:
+    """The category decision and whether a person should refine it."""
+    if given.category:
+        return FieldDecision(given.category, 1.0, "given", "chosen at intake"), False
+    rule = outcome.category
+    rule_value = (
+        f"{rule.category}/{rule.subcategory}" if rule and rule.subcategory else (rule.category if rule else None)
+    )
+    rule_reason = f"rule {rule.rule_id}" if rule else ""
+    if rule and rule.override_model:
+        return FieldDecision(rule_value, 1.0, "rule", rule_reason), False
+    if model and prediction and model.platform_trained and prediction.confidence >= model_trust:
+        return _model_decision(model, prediction), False
+    if rule:
+        return FieldDecision(rule_value, 0.9, "rule", rule_reason), False
+    if model and prediction:
+        return _model_decision(model, prediction), prediction.confidence < min_confidence
+    return FieldDecision(None, 0.0, "default", "no rule matched and no model"), True
+
+
+def _more_urgent(a: str, b: str) -> str:
+    return a if PRIORITY_RANK[Priority(a)] <= PRIORITY_RANK[Priority(b)] else b
+
+
+def _priority(
+    outcome: RuleOutcome,
+    model: LoadedModel | None,
+    prediction: Prediction | None,
+    given: Given,
+    *,
+    min_confidence: float,
+) -> FieldDecision:
+    if given.priority:
+        return FieldDecision(given.priority, 1.0, "given", "set at intake")
+    candidates: list[FieldDecision] = []
+    if outcome.priority:
+        candidates.append(FieldDecision(outcome.priority.value, 1.0, "rule", f"rule {outcome.priority.rule_id}"))
+    confident = model and prediction and prediction.confidence >= min_confidence
+    if confident and prediction and model and prediction.label in {p.value for p in Priority}:
+        candidates.append(_model_decision(model, prediction))
+    decision = FieldDecision(Priority.MEDIUM.value, 0.5, "default", "no signal")
+    for candidate in candidates:
+        assert candidate.value is not None
+        if decision.source == "default" or _more_urgent(candidate.value, decision.value or "medium") == candidate.value:
+            decision = candidate
+    if given.vip and decision.value and _more_urgent(decision.value, Priority.HIGH.value) == Priority.HIGH.value:
+        decision = FieldDecision(Priority.HIGH.value, 1.0, decision.source, f"{decision.reason}; VIP at least high")
+    return decision
+
+
+def _sentiment(
+    outcome: RuleOutcome,
+    model: LoadedModel | None,
+    prediction: Prediction | None,
+    *,
+    min_confidence: float,
+    model_trust: float,
+) -> FieldDecision:
+    rule = outcome.sentiment
+    if rule and rule.override_model:
+        return FieldDecision(rule.value, 1.0, "rule", f"rule {rule.rule_id}")
+    if model and prediction and prediction.confidence >= model_trust and model.platform_trained:
+        return _model_decision(model, prediction)
+    if rule:
+        return FieldDecision(rule.value, 0.9, "rule", f"rule {rule.rule_id}")
+    if model and prediction and prediction.confidence >= min_confidence:
+        return _model_decision(model, prediction)
+    return FieldDecision("neutral", 0.5, "default", "no clear signal")
+
+
+def decide(
+    text: str,
+    *,
+    rules: CompiledRules | None,
+    models: dict[str, LoadedModel],
+    given: Given,
+    min_confidence: float = 0.6,
+    model_trust: float = 0.9,
+) -> Triage:
+    """Everything triage decides about `text`."""
+    outcome = rules.evaluate(text, channel=given.channel) if rules is not None else RuleOutcome()
+    predictions = {target: model.classifier.predict(text) for target, model in models.items()}
+    category, low_confidence = _category(
+        outcome,
+        models.get("category"),
+        predictions.get("category"),
+        given,
+        min_confidence=min_confidence,
+        model_trust=model_trust,
+    )
+    priority = _priority(
+        outcome, models.get("priority"), predictions.get("priority"), given, min_confidence=min_confidence
+    )
+    sentiment = _sentiment(
+        outcome,
+        models.get("sentiment"),
+        predictions.get("sentiment"),
+        min_confidence=min_confidence,
+        model_trust=model_trust,
+    )
+    language, confidence = detect_language(text)
+    return Triage(
+        category=category,
+        priority=priority,
+        sentiment=sentiment,
+        language=FieldDecision(language, confidence, "model", "character classes"),
+        needs_refinement=low_confidence or outcome.needs_refinement,
+        tags=outcome.tag_names,
+        rule_reasons=tuple(outcome.reasons()),
+    )

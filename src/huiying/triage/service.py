@@ -1,0 +1,520 @@
+"""Triage in the product: triaging new tickets, learning from corrections, training and
+activating model versions, and the rules admins edit.
+
+A reaction to ticket events (tickets knows nothing about triage). Rules and active models are
+kept compiled/loaded per process and re-read when they change (checked every few seconds), so
+intake pays only for the decision itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.orm import Session
+
+from huiying import events
+from huiying.accounts.actor import Actor, ActorType
+from huiying.accounts.models import Team
+from huiying.audit import service as audit
+from huiying.categories import service as categories
+from huiying.config import get_settings
+from huiying.errors import InvalidInput, NotFound
+from huiying.kit.clock import utcnow
+from huiying.tickets import history, service
+from huiying.tickets.enums import Priority
+from huiying.tickets.models import Ticket
+from huiying.triage import model_store
+from huiying.triage.classifier import TextClassifier
+from huiying.triage.default_rules import default_rule_dicts
+from huiying.triage.engine import TARGETS, Given, LoadedModel, Triage, decide
+from huiying.triage.evaluation import EvaluationReport, evaluate, is_not_worse, stratified_split
+from huiying.triage.models import ModelVersion, TriageLabel, TriageRule
+from huiying.triage.rules import CompiledRules, Rule, RuleError, RuleSet, load_rules, validate_rule
+from huiying.triage.starter import load_starter
+
+log = logging.getLogger(__name__)
+
+TRIAGE = Actor(type=ActorType.BOT, name="triage")
+REFRESH_SECONDS = 5.0
+MIN_LABELS = 20
+
+
+def triage_text(ticket: Ticket) -> str:
+    """What triage reads: the description, with the title when it says something more."""
+    title = ticket.title or ""
+    if title and title.rstrip("…") not in ticket.description:
+        return f"{title}\n{ticket.description}"
+    return ticket.description
+
+
+def taxonomy(session: Session) -> dict[str, frozenset[str]]:
+    return {node.slug: frozenset(c.slug for c in node.children) for node in categories.tree(session)}
+
+
+# --- the per-process runtime: compiled rules and loaded models ----------------------------------
+
+
+@dataclass
+class _Loaded:
+    stamp: tuple[Any, ...]
+    rules: CompiledRules | None
+    models: dict[str, LoadedModel]
+    checked: float
+
+
+_runtime: weakref.WeakKeyDictionary[Engine, _Loaded] = weakref.WeakKeyDictionary()
+_starters: dict[str, TextClassifier] = {}
+_lock = threading.Lock()
+
+
+def _stamp(session: Session) -> tuple[Any, ...]:
+    rules = session.execute(select(func.count(), func.max(TriageRule.updated_at))).one()
+    active = tuple(session.scalars(select(ModelVersion.id).where(ModelVersion.active).order_by(ModelVersion.id)))
+    return (*rules, active)
+
+
+def _starter(target: str) -> TextClassifier:
+    if target not in _starters:
+        _starters[target] = load_starter(target)
+    return _starters[target]
+
+
+def _load(session: Session, stamp: tuple[Any, ...]) -> _Loaded:
+    rows = list(session.scalars(select(TriageRule).order_by(TriageRule.position, TriageRule.id)))
+    rules: list[Rule] = []
+    known = taxonomy(session)
+    for row in rows:
+        try:
+            rules.append(validate_rule(row.body, taxonomy=known))
+        except RuleError as exc:  # e.g. its category was deactivated since: skip, say why
+            log.warning("triage rule %s skipped: %s", row.id, exc)
+    compiled = RuleSet.compile(rules) if rules else None
+    models: dict[str, LoadedModel] = {}
+    for target in TARGETS:
+        row = session.scalar(select(ModelVersion).where(ModelVersion.target == target, ModelVersion.active))
+        if row is not None:
+            models[target] = LoadedModel(model_store.from_bytes(row.data), row.version, True)
+        else:
+            models[target] = LoadedModel(_starter(target), 0, False)
+    return _Loaded(stamp, compiled, models, time.monotonic())
+
+
+def runtime(session: Session) -> _Loaded:
+    """This process's rules and models for the session's database, re-read when they changed."""
+    engine = session.get_bind().engine
+    loaded = _runtime.get(engine)
+    if loaded is not None and time.monotonic() - loaded.checked < REFRESH_SECONDS:
+        return loaded
+    stamp = _stamp(session)
+    with _lock:
+        loaded = _runtime.get(engine)
+        if loaded is None or loaded.stamp != stamp:
+            loaded = _load(session, stamp)
+            _runtime[engine] = loaded
+        loaded.checked = time.monotonic()
+    return loaded
+
+
+def forget_runtime(session: Session) -> None:
+    _runtime.pop(session.get_bind().engine, None)
+
+
+# --- triaging a new ticket ------------------------------------------------------------------------
+
+
+def assess(session: Session, text: str, *, given: Given) -> Triage:
+    """What triage would decide for `text` (no ticket is touched)."""
+    settings = get_settings()
+    loaded = runtime(session)
+    return decide(
+        text,
+        rules=loaded.rules,
+        models=loaded.models,
+        given=given,
+        min_confidence=settings.triage_min_confidence,
+        model_trust=settings.triage_model_trust,
+    )
+
+
+def _default_team(session: Session, category: str | None, subcategory: str | None) -> Team | None:
+    nodes = categories.active_by_slug(session)
+    node = nodes.get(category or "")
+    if node is None:
+        return None
+    child = next((c for c in node.children if c.slug == subcategory), None)
+    slug = (child.default_team if child else None) or node.default_team
+    return session.scalar(select(Team).where(Team.slug == slug)) if slug else None
+
+
+def triage_ticket(session: Session, ticket: Ticket, *, given: Given) -> Triage:
+    """Decide and apply: category, priority, sentiment, language, tags, the default team.
+    Every change is an event by the `triage` actor; one `triaged` event holds the reasons."""
+    result = assess(session, triage_text(ticket), given=given)
+    category, subcategory = result.category_pair()
+    if category and (category, subcategory) != (ticket.category, ticket.subcategory):
+        try:
+            service.categorize(
+                session,
+                ticket,
+                category=category,
+                subcategory=subcategory,
+                actor=TRIAGE,
+                needs_refinement=result.needs_refinement,
+            )
+        except InvalidInput:  # a model label the taxonomy no longer has: leave it to a person
+            service.categorize(
+                session,
+                ticket,
+                category=ticket.category,
+                subcategory=ticket.subcategory,
+                actor=TRIAGE,
+                needs_refinement=True,
+            )
+    elif result.needs_refinement != ticket.needs_refinement:
+        service.categorize(
+            session,
+            ticket,
+            category=ticket.category,
+            subcategory=ticket.subcategory,
+            actor=TRIAGE,
+            needs_refinement=result.needs_refinement,
+        )
+    if result.priority.value and result.priority.value != ticket.priority:
+        service.set_priority(session, ticket, priority=Priority(result.priority.value), actor=TRIAGE)
+    service.assess(session, ticket, sentiment=result.sentiment.value, language=result.language.value, actor=TRIAGE)
+    if result.tags:
+        service.add_tags(session, ticket, tags=result.tags, actor=TRIAGE)
+    # Route only what triage is sure of; the rest waits, unrouted, for a person to refine.
+    if ticket.team_id is None and not ticket.needs_refinement:
+        team = _default_team(session, ticket.category, ticket.subcategory)
+        if team is not None:
+            service.assign(session, ticket, team=team, assignee=None, actor=TRIAGE)
+    ticket.triage = result.to_dict()
+    history.record(session, ticket=ticket, actor=TRIAGE, action="triaged", data=result.to_dict())
+    return result
+
+
+def _on_created(session: Session, event: events.Event) -> None:
+    assert isinstance(event, events.TicketCreated)
+    if not get_settings().triage_enabled:
+        return
+    ticket = session.get(Ticket, event.ticket_id)
+    if ticket is None:
+        return
+    given = Given(
+        category=_label_of(ticket) if "category" in event.given else None,
+        priority=ticket.priority if "priority" in event.given else None,
+        vip=ticket.vip,
+        channel=ticket.channel,
+    )
+    triage_ticket(session, ticket, given=given)
+
+
+# --- learning from people ---------------------------------------------------------------------------
+
+
+def _label_of(ticket: Ticket) -> str | None:
+    if not ticket.category:
+        return None
+    return f"{ticket.category}/{ticket.subcategory}" if ticket.subcategory else ticket.category
+
+
+def _on_changed(session: Session, event: events.Event) -> None:
+    """A person set the category or priority: keep it as a training label."""
+    assert isinstance(event, events.TicketChanged)
+    if event.actor_type != ActorType.STAFF.value:
+        return
+    changed = set(event.changes)
+    ticket = session.get(Ticket, event.ticket_id)
+    if ticket is None:
+        return
+    confirmed = changed == {"needs_refinement"} and event.changes["needs_refinement"][1] is False
+    if changed & {"category", "subcategory"} or confirmed:
+        add_label(
+            session,
+            target="category",
+            text=triage_text(ticket),
+            label=_label_of(ticket),
+            source="confirmation" if confirmed else "correction",
+            ticket=ticket,
+        )
+    if "priority" in changed:
+        add_label(
+            session,
+            target="priority",
+            text=triage_text(ticket),
+            label=ticket.priority,
+            source="correction",
+            ticket=ticket,
+        )
+
+
+def add_label(
+    session: Session,
+    *,
+    target: str,
+    text: str,
+    label: str | None,
+    source: str,
+    ticket: Ticket | None = None,
+    actor: Actor | None = None,
+) -> None:
+    if not label or not text.strip():
+        return
+    session.add(
+        TriageLabel(
+            target=target,
+            text=text[:8000],
+            label=label[:100],
+            source=source,
+            ticket_id=ticket.id if ticket else None,
+            created_by_id=actor.staff_id if actor else None,
+            created_at=utcnow(),
+        )
+    )
+
+
+def install() -> None:
+    events.subscribe_in_transaction(events.TicketCreated, _on_created)
+    events.subscribe_in_transaction(events.TicketChanged, _on_changed)
+
+
+# --- training, evaluating, activating --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    version: int
+    activated: bool
+    new: EvaluationReport
+    current: EvaluationReport
+    current_label: str
+    n_train: int
+
+
+def labelled_examples(session: Session, target: str) -> list[tuple[str, str]]:
+    """Every stored label of `target`; a text labelled twice keeps its latest label."""
+    latest: dict[str, str] = {}
+    for text, label in session.execute(
+        select(TriageLabel.text, TriageLabel.label).where(TriageLabel.target == target).order_by(TriageLabel.id)
+    ):
+        latest[text] = label
+    return list(latest.items())
+
+
+def active_model(session: Session, target: str) -> LoadedModel:
+    if target not in TARGETS:
+        raise InvalidInput(f"target must be one of {', '.join(TARGETS)}", code="invalid_target")
+    return runtime(session).models[target]
+
+
+def train(
+    session: Session,
+    *,
+    target: str,
+    extra: Iterable[tuple[str, str]] = (),
+    actor: Actor,
+    seed: int = 0,
+    tolerance: float = 0.005,
+    force: bool = False,
+) -> TrainResult:
+    """Train a new version on every label (plus `extra`), compare it with the active version on
+    the same held-back 20%, and activate it only if it is not worse (or `force`)."""
+    current = active_model(session, target)
+    examples = dict(labelled_examples(session, target))
+    examples.update((text, label) for text, label in extra if text.strip() and label.strip())
+    counts: dict[str, int] = {}
+    for label in examples.values():
+        counts[label] = counts.get(label, 0) + 1
+    usable = {text: label for text, label in examples.items() if counts[label] >= 2}
+    if len(usable) < MIN_LABELS or len(set(usable.values())) < 2:
+        raise InvalidInput(
+            f"too few labels to train {target}: {len(usable)} usable in {len(set(usable.values()))} classes "
+            f"(need {MIN_LABELS} in 2+ classes, 2+ per class)",
+            code="too_few_labels",
+        )
+    split = stratified_split(list(usable), list(usable.values()), test_fraction=0.2, seed=seed)
+    started = time.perf_counter()
+    model = TextClassifier.train(
+        split.train_texts,
+        split.train_labels,
+        target=target,
+        seed=seed,
+        extra_metadata={"source": "platform", "labels": len(usable)},
+    )
+    seconds = time.perf_counter() - started
+    new_report = evaluate(model, split.test_texts, split.test_labels)
+    current_report = evaluate(current.classifier, split.test_texts, split.test_labels)
+    activate_it = force or is_not_worse(new_report, current_report, tolerance=tolerance)
+    version = int(session.scalar(select(func.max(ModelVersion.version)).where(ModelVersion.target == target)) or 0) + 1
+    metadata: dict[str, Any] = {
+        **model.metadata,
+        "n_train": len(split.train_texts),
+        "n_test": len(split.test_texts),
+        "accuracy": round(new_report.accuracy, 4),
+        "macro_f1": round(new_report.macro_f1, 4),
+        "training_seconds": round(seconds, 2),
+        "compared_with": {
+            "model": current.label,
+            "accuracy": round(current_report.accuracy, 4),
+            "macro_f1": round(current_report.macro_f1, 4),
+        },
+    }
+    if activate_it:
+        session.execute(update(ModelVersion).where(ModelVersion.target == target).values(active=False))
+    row = ModelVersion(
+        target=target,
+        version=version,
+        data=model_store.to_bytes(model),
+        metadata_=metadata,
+        active=activate_it,
+        note="" if activate_it else "not activated: worse than the active version on the held-back split",
+        created_at=utcnow(),
+        created_by=actor.name[:100],
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="triage.model_trained",
+        object_type="model",
+        object_id=f"{target}-v{version}",
+        after={"activated": activate_it, **{k: metadata[k] for k in ("accuracy", "macro_f1", "n_train")}},
+    )
+    forget_runtime(session)
+    return TrainResult(version, activate_it, new_report, current_report, current.label, len(split.train_texts))
+
+
+def activate(session: Session, *, target: str, version: int, actor: Actor) -> None:
+    """Make `version` the active model of `target`; version 0 is the built-in starter model."""
+    if target not in TARGETS:
+        raise InvalidInput(f"target must be one of {', '.join(TARGETS)}", code="invalid_target")
+    if (
+        version != 0
+        and session.scalar(
+            select(ModelVersion.id).where(ModelVersion.target == target, ModelVersion.version == version)
+        )
+        is None
+    ):
+        raise NotFound(f"no {target} model version {version}", code="unknown_model")
+    session.execute(
+        update(ModelVersion).where(ModelVersion.target == target).values(active=ModelVersion.version == version)
+    )
+    audit.record(
+        session, actor=actor, action="triage.model_activated", object_type="model", object_id=f"{target}-v{version}"
+    )
+    forget_runtime(session)
+
+
+def list_models(session: Session) -> list[ModelVersion]:
+    return list(session.scalars(select(ModelVersion).order_by(ModelVersion.target, ModelVersion.version.desc())))
+
+
+# --- rules admins edit ------------------------------------------------------------------------------
+
+
+def list_rules(session: Session) -> list[TriageRule]:
+    return list(session.scalars(select(TriageRule).order_by(TriageRule.position, TriageRule.id)))
+
+
+def save_rule(session: Session, body: dict[str, Any], *, actor: Actor) -> Rule:
+    """Create or replace a rule after checking it (and its category against the taxonomy)."""
+    try:
+        rule = validate_rule(body, taxonomy=taxonomy(session))
+    except RuleError as exc:
+        raise InvalidInput(str(exc), code="invalid_rule", details={"field": exc.field}) from exc
+    row = session.get(TriageRule, rule.id)
+    before = row.body if row else None
+    if row is None:
+        position = int(session.scalar(select(func.max(TriageRule.position))) or 0) + 1
+        row = TriageRule(id=rule.id, position=position)
+        session.add(row)
+    row.body = rule.to_dict()
+    row.updated_at = utcnow()
+    row.updated_by_id = actor.staff_id
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="triage.rule_saved",
+        object_type="rule",
+        object_id=rule.id,
+        before=before,
+        after=row.body,
+    )
+    forget_runtime(session)
+    return rule
+
+
+def delete_rule(session: Session, rule_id: str, *, actor: Actor) -> None:
+    row = session.get(TriageRule, rule_id)
+    if row is None:
+        raise NotFound(f"no rule {rule_id!r}", code="unknown_rule")
+    audit.record(
+        session, actor=actor, action="triage.rule_deleted", object_type="rule", object_id=rule_id, before=row.body
+    )
+    session.delete(row)
+    forget_runtime(session)
+
+
+@dataclass(frozen=True)
+class RuleTestHit:
+    number: str
+    title: str
+    keywords: tuple[str, ...]
+    current: dict[str, str | None]
+    would_set: dict[str, Any]
+
+
+def test_rule(session: Session, body: dict[str, Any], *, recent: int = 300) -> tuple[int, list[RuleTestHit]]:
+    """Try a rule on the most recent tickets before saving it: which would it match, and what
+    would it set there? Returns how many tickets were tried and the hits."""
+    try:
+        rule = validate_rule(body, taxonomy=taxonomy(session))
+    except RuleError as exc:
+        raise InvalidInput(str(exc), code="invalid_rule", details={"field": exc.field}) from exc
+    compiled = RuleSet.compile([rule])
+    tickets = list(session.scalars(select(Ticket).order_by(Ticket.id.desc()).limit(recent)))
+    hits = []
+    for ticket in tickets:
+        outcome = compiled.evaluate(triage_text(ticket), channel=ticket.channel)
+        if not outcome.matched:
+            continue
+        would: dict[str, Any] = {}
+        if outcome.category:
+            would["category"] = "/".join(p for p in (outcome.category.category, outcome.category.subcategory) if p)
+        if outcome.priority:
+            would["priority"] = outcome.priority.value
+        if outcome.sentiment:
+            would["sentiment"] = outcome.sentiment.value
+        if outcome.tag_names:
+            would["tags"] = list(outcome.tag_names)
+        hits.append(
+            RuleTestHit(
+                ticket.number,
+                ticket.title,
+                outcome.matches[0].keywords,
+                {"category": _label_of(ticket), "priority": ticket.priority, "sentiment": ticket.sentiment},
+                would,
+            )
+        )
+    return len(tickets), hits
+
+
+def ensure_default_rules(session: Session) -> int:
+    """Seed the shipped rules into an empty rule table."""
+    if session.scalar(select(TriageRule.id).limit(1)) is not None:
+        return 0
+    rules = load_rules(default_rule_dicts())
+    for position, rule in enumerate(rules):
+        session.add(TriageRule(id=rule.id, body=rule.to_dict(), position=position, updated_at=utcnow()))
+    session.flush()
+    return len(rules)
