@@ -144,7 +144,7 @@ def fetch_source(source: Source, mirrors: Path, dest: Path) -> list[str]:
         try:
             # A fixed argument list (no shell); git from PATH is what the snapshots are read with.
             command = ["git", f"--git-dir={repository}", "show", f"{source.commit}:{path}"]
-            data = subprocess.run(  # noqa: S603
+            data = subprocess.run(
                 command,
                 check=True,
                 capture_output=True,

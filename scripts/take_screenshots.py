@@ -71,7 +71,9 @@ def shoot(base: str, password: str) -> None:
         page.goto(f"{base}/tickets?lang=zh")
 
         public = browser.new_page(viewport={"width": 430, "height": 900}, device_scale_factor=2)
-        public.goto(f"{base}/feedback?user_id=u10086&os=iOS%2018.1&model=iPhone%2015%20Pro&app_version=5.3.0&channel=app")
+        public.goto(
+            f"{base}/feedback?user_id=u10086&os=iOS%2018.1&model=iPhone%2015%20Pro&app_version=5.3.0&channel=app"
+        )
         public.select_option("#category-picker", "technical")
         public.select_option("#subcategory-picker", "payment-failure")
         public.fill("textarea[name=description]", "充值会员时提示支付失败，但是微信已经扣款68元，会员没有开通。")

@@ -286,7 +286,9 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-def browser_login(page: Any, live_server: LiveServer, *, email: str, role: Role, teams: list[str] | None = None) -> None:
+def browser_login(
+    page: Any, live_server: LiveServer, *, email: str, role: Role, teams: list[str] | None = None
+) -> None:
     """Create a staff account and log in through the real login form."""
     with live_server.db.write() as session:
         accounts.create_user(session, email=email, password=PASSWORD, role=role, team_slugs=teams or [])

@@ -25,6 +25,7 @@ from huiying.privacy import crypto
 from huiying.privacy.api import router as privacy_router
 from huiying.quality.api import router as quality_router
 from huiying.tickets.api import router as tickets_router
+from huiying.triage.api import router as triage_router
 from huiying.web import admin as web_admin
 from huiying.web import auth as web_auth
 from huiying.web import live as web_live
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         moderation_router,
         privacy_router,
         audit_router,
+        triage_router,
     ):
         app.include_router(router, responses=errors.ERROR_RESPONSES)
     for router in (

@@ -23,12 +23,14 @@ teams_app = typer.Typer(help="Teams.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 privacy_app = typer.Typer(help="Personal data: requests of data subjects, key rotation.", no_args_is_help=True)
 apikeys_app = typer.Typer(help="API keys for integrations.", no_args_is_help=True)
+triage_app = typer.Typer(help="Triage models: train, evaluate, list, activate.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(teams_app, name="teams")
 app.add_typer(audit_app, name="audit")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(apikeys_app, name="apikeys")
+app.add_typer(triage_app, name="triage")
 
 ADMIN_EMAIL = "admin@huiying.local"
 
@@ -339,6 +341,107 @@ def apikeys_revoke(key_id: int) -> None:
     except HuiyingError as exc:
         _fail(exc.message, 1)
     typer.echo(f"revoked api key #{key_id}")
+
+
+TargetOption = Annotated[str, typer.Option("--target", help="category, priority or sentiment")]
+
+
+def _read_csv(path: Path) -> list[tuple[str, str]]:
+    """Rows of a UTF-8 CSV with the columns text,label (a BOM from spreadsheet tools is fine)."""
+    import csv
+
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or not {"text", "label"} <= set(reader.fieldnames):
+                _fail(f"{path}: the CSV needs the columns text,label (found {reader.fieldnames})", 2)
+            return [(row["text"] or "", (row["label"] or "").strip()) for row in reader if (row["text"] or "").strip()]
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"{path}: {exc}", 2)
+    return []
+
+
+@triage_app.command("train")
+def triage_train(
+    csv_file: Annotated[Path | None, typer.Argument(metavar="CSV", help="extra labelled rows (text,label)")] = None,
+    target: TargetOption = "category",
+    force: Annotated[bool, typer.Option(help="activate even if it measures worse")] = False,
+) -> None:
+    """Retrain from every label people gave (plus the CSV); activate only if not worse."""
+    from huiying.errors import HuiyingError
+    from huiying.triage import service
+    from huiying.triage.evaluation import format_report
+
+    extra = _read_csv(csv_file) if csv_file else []
+    try:
+        with _database().write() as session:
+            result = service.train(session, target=target, extra=extra, actor=_cli_actor(), force=force)
+    except HuiyingError as exc:
+        _fail(exc.message, 1)
+        return
+    typer.echo(f"{target} model v{result.version} trained on {result.n_train} examples")
+    typer.echo(f"active model {result.current_label} on the held-back split:")
+    typer.echo(format_report(result.current).splitlines()[-1])
+    typer.echo(f"new model v{result.version} on the same split:")
+    typer.echo(format_report(result.new))
+    typer.echo("activated" if result.activated else "not activated: it measured worse than the active model")
+
+
+@triage_app.command("eval")
+def triage_eval(
+    csv_file: Annotated[Path, typer.Argument(metavar="CSV", help="labelled rows (text,label)")],
+    target: TargetOption = "category",
+) -> None:
+    """Evaluate the active model on a CSV; the last line is `accuracy=… macro_f1=… n=N`."""
+    from huiying.errors import HuiyingError
+    from huiying.triage import service
+    from huiying.triage.evaluation import evaluate, format_report
+
+    rows = _read_csv(csv_file)
+    if not rows:
+        _fail(f"{csv_file}: no rows", 2)
+    try:
+        with _database().read() as session:
+            model = service.active_model(session, target)
+    except HuiyingError as exc:
+        _fail(exc.message, 2)
+        return
+    typer.echo(f"model {model.label}" + ("" if model.platform_trained else " (built-in starter)"))
+    typer.echo(format_report(evaluate(model.classifier, [t for t, _ in rows], [label for _, label in rows])))
+
+
+@triage_app.command("models")
+def triage_models() -> None:
+    """Every model version, with its measurements; * marks the active one."""
+    from huiying.triage import service
+
+    with _database().read() as session:
+        rows = service.list_models(session)
+        active = {r.target for r in rows if r.active}
+        for target in ("category", "priority", "sentiment"):
+            mark = " " if target in active else "*"
+            typer.echo(f"{mark} {target} v0 built-in starter")
+        for row in rows:
+            meta = row.metadata_
+            typer.echo(
+                f"{'*' if row.active else ' '} {row.target} v{row.version} {row.created_at:%Y-%m-%d %H:%M} "
+                f"n_train={meta.get('n_train')} accuracy={meta.get('accuracy')} macro_f1={meta.get('macro_f1')} "
+                f"{row.note}"
+            )
+
+
+@triage_app.command("activate")
+def triage_activate(target: str, version: int) -> None:
+    """Make VERSION of TARGET the active model (0: back to the built-in starter)."""
+    from huiying.errors import HuiyingError
+    from huiying.triage import service
+
+    try:
+        with _database().write() as session:
+            service.activate(session, target=target, version=version, actor=_cli_actor())
+    except HuiyingError as exc:
+        _fail(exc.message, 1)
+    typer.echo(f"{target} v{version} is active")
 
 
 def main() -> None:

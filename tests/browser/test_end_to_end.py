@@ -25,7 +25,9 @@ def png(path: Path, width: int = 64, height: int = 48) -> Path:
 
     raw = b"".join(b"\x00" + b"\xff\x30\x30" * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    )
     return path
 
 
@@ -35,7 +37,9 @@ def test_feedback_reply_resolve_confirm(
 ) -> None:
     base = live_server.base_url
     # 1. The user fills the form opened from the app (device fields pre-filled).
-    page.goto(f"{base}/feedback?user_id=u777&user_name=小王&os=iOS%2017.4&model=iPhone%2015&app_version=5.3.0&channel=app")
+    page.goto(
+        f"{base}/feedback?user_id=u777&user_name=小王&os=iOS%2017.4&model=iPhone%2015&app_version=5.3.0&channel=app"
+    )
     assert "意见反馈" in page.content()
     # The user leaves the category open: triage routes it (technical / payment failure -> tech support).
     page.fill("textarea[name=description]", "充值会员时提示支付失败，但是微信已经扣款68元，会员没有开通。")
@@ -58,7 +62,8 @@ def test_feedback_reply_resolve_confirm(
     agent.wait_for_url(f"**/tickets/{number}")
     assert "支付失败" in agent.inner_text(".msg-user .text")
     thumb = agent.locator(".msg-user img.thumb")
-    assert thumb.evaluate("img => img.complete && img.naturalWidth") == 64  # the screenshot itself, previewed
+    thumb.scroll_into_view_if_needed()
+    assert thumb.evaluate("img => img.decode().then(() => img.naturalWidth)") == 64  # the screenshot, previewed
     assert "iPhone 15" in agent.inner_text("aside")
     assert "139****5678" in agent.inner_text("aside")  # agents see the contact masked
 
@@ -78,7 +83,7 @@ def test_feedback_reply_resolve_confirm(
     page.goto(base + status_link)
     assert "已解决，请确认" in page.inner_text("#portal-state")
     assert "款项已原路退回" in page.inner_text(".thread")
-    assert page.locator(".thread img.thumb").evaluate("img => img.naturalWidth") == 64
+    assert page.locator(".thread img.thumb").evaluate("img => img.decode().then(() => img.naturalWidth)") == 64
     page.click("#confirm")
     page.wait_for_url("**notice=confirmed")
     assert "已完结" in page.inner_text("#portal-state")

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 PAYLOADS = [
     "<script>window.__xss = 1; alert('xss')</script>",
     '<img src=x onerror="window.__xss = 2; alert(2)">',
-    "<svg onload=\"window.__xss = 3\"></svg>",
+    '<svg onload="window.__xss = 3"></svg>',
     '"><iframe srcdoc="<script>parent.__xss=4</script>"></iframe>',
     "javascript:window.__xss=5",
     "{{ 7*7 }} {% raw %}",

@@ -80,6 +80,7 @@ def ticket_out(ticket: Ticket, *, reveal_pii: bool = False, files: list[Attachme
         first_response_due=ticket.first_response_due,
         resolution_due=ticket.resolution_due,
         attachments=[attachment_out(a) for a in files or []],
+        triage=ticket.triage,
     )
 
 

@@ -127,6 +127,8 @@ class TicketOut(BaseModel):
     first_response_due: datetime | None
     resolution_due: datetime | None
     attachments: list[AttachmentOut] = []
+    # What triage decided and why: per field value, confidence, source (rule/model/given), reason.
+    triage: dict[str, Any] | None = None
 
 
 class TicketList(BaseModel):

@@ -2,13 +2,13 @@
 
 How the two layers combine, per field:
 
-1. A value given at intake (a user's chosen category, a priority set by staff) stays.
-2. A rule marked `override_model` decides.
+1. A rule marked `override_model` decides (a privacy leak filed as a "suggestion" is still one).
+2. A value given at intake (a user's chosen category, a priority set by staff) stays.
 3. A model trained on this platform's own labels decides when it is confident
    (>= `model_trust`): it has learned this platform's language, a keyword list has not.
 4. Otherwise a matching rule decides.
 5. Otherwise the model's best guess, marked for a person (`needs_refinement`) when its
-   confidence is below `min_confidence`.
+   confidence is below `min_confidence` — and always while the model is a starter model.
 
 Starter models (trained on public data from other domains) never overrule a rule: their
 confidence is calibrated on that data, not on this platform's feedback. Priority is never
@@ -110,8 +110,6 @@ def _category(
     model_trust: float,
 ) -> tuple[FieldDecision, bool]:
     """The category decision and whether a person should refine it."""
-    if given.category:
-        return FieldDecision(given.category, 1.0, "given", "chosen at intake"), False
     rule = outcome.category
     rule_value = (
         f"{rule.category}/{rule.subcategory}" if rule and rule.subcategory else (rule.category if rule else None)
@@ -119,12 +117,17 @@ def _category(
     rule_reason = f"rule {rule.rule_id}" if rule else ""
     if rule and rule.override_model:
         return FieldDecision(rule_value, 1.0, "rule", rule_reason), False
+    if given.category:
+        return FieldDecision(given.category, 1.0, "given", "chosen at intake"), False
     if model and prediction and model.platform_trained and prediction.confidence >= model_trust:
         return _model_decision(model, prediction), False
     if rule:
         return FieldDecision(rule_value, 0.9, "rule", rule_reason), False
     if model and prediction:
-        return _model_decision(model, prediction), prediction.confidence < min_confidence
+        # A starter model learned from other domains (banking queries, product reviews): when no
+        # rule matched, its guess is only a suggestion until this platform trains its own model.
+        unsure = prediction.confidence < min_confidence or not model.platform_trained
+        return _model_decision(model, prediction), unsure
     return FieldDecision(None, 0.0, "default", "no rule matched and no model"), True
 
 

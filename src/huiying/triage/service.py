@@ -25,6 +25,7 @@ from huiying.accounts.models import Team
 from huiying.audit import service as audit
 from huiying.categories import service as categories
 from huiying.config import get_settings
+from huiying.db import Database
 from huiying.errors import InvalidInput, NotFound
 from huiying.kit.clock import utcnow
 from huiying.tickets import history, service
@@ -84,6 +85,10 @@ def _starter(target: str) -> TextClassifier:
     if target not in _starters:
         _starters[target] = load_starter(target)
     return _starters[target]
+
+
+def starter_metadata(target: str) -> dict[str, Any]:
+    return dict(_starter(target).metadata)
 
 
 def _load(session: Session, stamp: tuple[Any, ...]) -> _Loaded:
@@ -518,3 +523,20 @@ def ensure_default_rules(session: Session) -> int:
         session.add(TriageRule(id=rule.id, body=rule.to_dict(), position=position, updated_at=utcnow()))
     session.flush()
     return len(rules)
+
+
+def train_job(db: Database, payload: dict[str, Any]) -> None:
+    """Job: retrain `payload["target"]` from every stored label (queued from the admin page)."""
+    actor = Actor(type=ActorType.STAFF, name=str(payload.get("by", "admin"))[:100])
+    with db.write() as session:
+        try:
+            train(session, target=str(payload["target"]), actor=actor)
+        except InvalidInput as exc:  # too few labels: recorded, not retried
+            audit.record(
+                session,
+                actor=actor,
+                action="triage.training_skipped",
+                object_type="model",
+                object_id=str(payload["target"]),
+                after={"reason": exc.message},
+            )

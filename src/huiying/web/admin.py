@@ -19,11 +19,14 @@ from huiying.categories import service as categories
 from huiying.errors import Forbidden, HuiyingError
 from huiying.macros import service as macros
 from huiying.macros.render import VARIABLES
+from huiying.triage import service as triage
+from huiying.triage.engine import TARGETS
 from huiying.web.auth import Page, StaffPage, render
+from huiying.worker import outbox
 
 router = APIRouter(include_in_schema=False)
 
-TABS = ("teams", "staff", "categories", "macros")
+TABS = ("teams", "staff", "categories", "macros", "triage")
 
 
 def _require(page: StaffPage, permission: Permission) -> None:
@@ -58,6 +61,9 @@ def admin_tab(tab: str, request: Request, db: DB, page: Page) -> HTMLResponse:
             "tree": categories.tree(session, include_inactive=True) if tab == "categories" else [],
             "inactive": {c.slug for c in categories.inactive(session)} if tab == "categories" else set(),
             "macros": macros.list_macros(session, include_inactive=True) if tab == "macros" else [],
+            "rules": [(r, rule_form_values(r.body)) for r in triage.list_rules(session)] if tab == "triage" else [],
+            "model_versions": triage.list_models(session) if tab == "triage" else [],
+            "triage_targets": TARGETS,
             "variables": VARIABLES,
             "top_categories": categories.tree(session),
         }
@@ -268,6 +274,101 @@ def update_macro(
     except HuiyingError as exc:
         return _done("macros", exc.message)
     return _done("macros")
+
+
+def rule_form_values(body: dict[str, Any]) -> dict[str, Any]:
+    """A stored rule as the admin form shows it (keyword lists one per line)."""
+    lines = {name: "\n".join(body.get(name) or []) for name in ("any_of", "all_of", "none_of", "patterns")}
+    category = body.get("category") or ""
+    if category and body.get("subcategory"):
+        category = f"{category}/{body['subcategory']}"
+    return {**body, **lines, "category_value": category, "tags_text": ", ".join(body.get("tags") or [])}
+
+
+def _rule_from_form(form: Any) -> dict[str, Any]:
+    def lines(name: str) -> list[str]:
+        return [line.strip() for line in str(form.get(name, "")).splitlines() if line.strip()]
+
+    category, _, subcategory = str(form.get("category", "")).partition("/")
+    body: dict[str, Any] = {
+        "id": str(form.get("id", "")).strip(),
+        "name": str(form.get("name", "")).strip(),
+        "enabled": form.get("enabled") == "on",
+        "any_of": lines("any_of"),
+        "all_of": lines("all_of"),
+        "none_of": lines("none_of"),
+        "patterns": lines("patterns"),
+        "override_model": form.get("override_model") == "on",
+        "needs_refinement": form.get("needs_refinement") == "on",
+        "tags": [t.strip() for t in str(form.get("tags", "")).replace("，", ",").split(",") if t.strip()],
+        "weight": int(str(form.get("weight") or 0)) if str(form.get("weight") or "0").lstrip("-").isdigit() else 0,
+    }
+    for name, value in (("category", category), ("subcategory", subcategory)):
+        if value:
+            body[name] = value
+    for name in ("priority", "sentiment"):
+        if form.get(name):
+            body[name] = str(form.get(name))
+    return body
+
+
+@router.post("/admin/triage/rules", response_class=HTMLResponse)
+def save_or_test_rule(request: Request, db: DB, page: Page) -> Response:
+    """Save a rule, or (the "test" button) try it on recent tickets first and show what it would do."""
+    _require(page, Permission.CONFIG_MANAGE)
+    form = request.state.form
+    body = _rule_from_form(form)
+    if form.get("action") == "test":
+        try:
+            with db.read() as session:
+                tried, hits = triage.test_rule(session, body)
+        except HuiyingError as exc:
+            return _done("triage", exc.message)
+        with db.read() as session:
+            rules = [(r, rule_form_values(r.body)) for r in triage.list_rules(session)]
+            versions = triage.list_models(session)
+            tree = categories.tree(session)
+        return render(
+            request,
+            "admin.html",
+            page=page,
+            tab="triage",
+            rules=rules,
+            model_versions=versions,
+            top_categories=tree,
+            triage_targets=TARGETS,
+            teams=[],
+            test_result={"tried": tried, "hits": hits},
+            draft=rule_form_values(body),
+        )
+    try:
+        with db.write() as session:
+            if form.get("action") == "delete":
+                triage.delete_rule(session, body["id"], actor=page.actor)
+            else:
+                triage.save_rule(session, body, actor=page.actor)
+    except HuiyingError as exc:
+        return _done("triage", exc.message)
+    return _done("triage")
+
+
+@router.post("/admin/triage/models")
+def model_action(request: Request, db: DB, page: Page) -> Response:
+    """Activate (or restore) a model version, or queue a retraining from all labels."""
+    _require(page, Permission.CONFIG_MANAGE)
+    form = request.state.form
+    target = str(form.get("target", ""))
+    try:
+        with db.write() as session:
+            if form.get("action") == "train":
+                if target not in TARGETS:
+                    raise HuiyingError(f"unknown target {target!r}")
+                outbox.enqueue(session, "triage_train", {"target": target, "by": page.actor.name})
+            else:
+                triage.activate(session, target=target, version=int(str(form.get("version", "-1"))), actor=page.actor)
+    except (HuiyingError, ValueError) as exc:
+        return _done("triage", getattr(exc, "message", str(exc)))
+    return _done("triage")
 
 
 @router.get("/audit", response_class=HTMLResponse)

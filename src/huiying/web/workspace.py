@@ -263,6 +263,26 @@ def change_status(
     return _back(_ticket_url(number), notice="status_changed")
 
 
+@router.post("/tickets/{number}/confirm-category")
+def confirm_category(number: str, db: DB, page: Page) -> Response:
+    """The agent agrees with triage's category: the ticket leaves the refinement queue (and the
+    confirmation becomes a training label)."""
+    try:
+        with db.write() as session:
+            ticket = get_ticket_for(session, page.actor, number, permission=Permission.TICKET_WRITE)
+            service.categorize(
+                session,
+                ticket,
+                category=ticket.category,
+                subcategory=ticket.subcategory,
+                actor=page.actor,
+                needs_refinement=False,
+            )
+    except HuiyingError as exc:
+        return _back(_ticket_url(number), error=exc.message)
+    return _back(_ticket_url(number), notice="saved")
+
+
 @router.post("/tickets/{number}/merge")
 def merge(number: str, db: DB, page: Page, into: Annotated[str, Form(max_length=32)]) -> Response:
     try:

@@ -12,10 +12,12 @@ from typing import Any
 from huiying.channels import delivery
 from huiying.db import Database
 from huiying.moderation import compliance
+from huiying.triage import service as triage
 
 JobFunction = Callable[[Database, dict[str, Any]], None]
 
 JOBS: dict[str, JobFunction] = {
     "deliver_message": delivery.deliver_message,
     "compliance_alert": compliance.send_alert,
+    "triage_train": triage.train_job,
 }
