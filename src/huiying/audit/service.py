@@ -64,8 +64,26 @@ def record_now(db: Database, **entry: Any) -> None:
         record(session, **entry)
 
 
+def _merged(pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Field changes of one object by one actor in one transaction become one entry (one
+    operation, several fields), in the order they happened."""
+    out: list[dict[str, Any]] = []
+    for entry in pending:
+        last = out[-1] if out else None
+        same = last is not None and all(
+            last[k] == entry[k]
+            for k in ("actor_type", "actor_id", "actor_name", "ip", "object_type", "object_id", "action")
+        )
+        if same and last is not None and entry["action"] == "ticket.field_changed":
+            last["before"] = {**(last["before"] or {}), **(entry["before"] or {})}
+            last["after"] = {**(last["after"] or {}), **(entry["after"] or {})}
+            continue
+        out.append(dict(entry))
+    return out
+
+
 def _append(session: Session) -> None:
-    pending: list[dict[str, Any]] = session.info.pop(PENDING, [])
+    pending = _merged(session.info.pop(PENDING, []))
     if not pending:
         return
     head = session.scalar(select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update())

@@ -7,6 +7,7 @@ domain event. None of them commits: the request or job that opened the session d
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -60,17 +61,9 @@ def _require_live(ticket: Ticket) -> None:
         )
 
 
-def categorize(
-    session: Session,
-    ticket: Ticket,
-    *,
-    category: str | None,
-    subcategory: str | None,
-    actor: Actor,
-    needs_refinement: bool | None = None,
-) -> None:
-    """Set category and sub-category (checked against the taxonomy)."""
-    _require_live(ticket)
+def _category_changes(
+    session: Session, ticket: Ticket, category: str | None, subcategory: str | None, needs_refinement: bool | None
+) -> dict[str, tuple[Any, Any]]:
     categories.check(session, category, subcategory)
     changes: dict[str, tuple[Any, Any]] = {}
     if ticket.category != category:
@@ -82,20 +75,18 @@ def categorize(
     if needs_refinement is not None and ticket.needs_refinement != needs_refinement:
         changes["needs_refinement"] = (ticket.needs_refinement, needs_refinement)
         ticket.needs_refinement = needs_refinement
-    _changed(session, ticket, actor, changes)
+    return changes
 
 
-def set_priority(session: Session, ticket: Ticket, *, priority: Priority, actor: Actor) -> None:
-    _require_live(ticket)
-    if ticket.priority != priority.value:
-        changes = {"priority": (ticket.priority, priority.value)}
-        ticket.priority = priority.value
-        _changed(session, ticket, actor, changes)
+def _priority_changes(ticket: Ticket, priority: Priority) -> dict[str, tuple[Any, Any]]:
+    if ticket.priority == priority.value:
+        return {}
+    changes = {"priority": (ticket.priority, priority.value)}
+    ticket.priority = priority.value
+    return changes
 
 
-def assign(session: Session, ticket: Ticket, *, team: Team | None, assignee: User | None, actor: Actor) -> None:
-    """Give the ticket to a team and/or a person; None takes it away."""
-    _require_live(ticket)
+def _assignment_changes(ticket: Ticket, team: Team | None, assignee: User | None) -> dict[str, tuple[Any, Any]]:
     changes: dict[str, tuple[Any, Any]] = {}
     if ticket.team_id != (team.id if team else None):
         changes["team"] = (ticket.team.slug if ticket.team else None, team.slug if team else None)
@@ -104,11 +95,10 @@ def assign(session: Session, ticket: Ticket, *, team: Team | None, assignee: Use
         old = ticket.assignee.email if ticket.assignee else None
         changes["assignee"] = (old, assignee.email if assignee else None)
         ticket.assignee = assignee
-    _changed(session, ticket, actor, changes)
+    return changes
 
 
-def assess(session: Session, ticket: Ticket, *, sentiment: str | None, language: str | None, actor: Actor) -> None:
-    """Record how the user sounds and which language they wrote in (set by triage)."""
+def _assessment_changes(ticket: Ticket, sentiment: str | None, language: str | None) -> dict[str, tuple[Any, Any]]:
     changes: dict[str, tuple[Any, Any]] = {}
     if sentiment != ticket.sentiment:
         changes["sentiment"] = (ticket.sentiment, sentiment)
@@ -116,19 +106,76 @@ def assess(session: Session, ticket: Ticket, *, sentiment: str | None, language:
     if language != ticket.language:
         changes["language"] = (ticket.language, language)
         ticket.language = language
+    return changes
+
+
+def _tag_changes(ticket: Ticket, tags: Iterable[str]) -> dict[str, tuple[Any, Any]]:
+    wanted = list(dict.fromkeys(tags))
+    if set(wanted) == set(ticket.tags):
+        return {}
+    old = ticket.tags
+    ticket.tag_rows = [row for row in ticket.tag_rows if row.tag in wanted] + [
+        TicketTag(tag=tag) for tag in wanted if tag not in old
+    ]
+    return {"tags": (old, sorted(wanted))}
+
+
+def categorize(
+    session: Session,
+    ticket: Ticket,
+    *,
+    category: str | None,
+    subcategory: str | None,
+    actor: Actor,
+    needs_refinement: bool | None = None,
+) -> None:
+    """Set category and sub-category (checked against the taxonomy)."""
+    _require_live(ticket)
+    _changed(session, ticket, actor, _category_changes(session, ticket, category, subcategory, needs_refinement))
+
+
+def set_priority(session: Session, ticket: Ticket, *, priority: Priority, actor: Actor) -> None:
+    _require_live(ticket)
+    _changed(session, ticket, actor, _priority_changes(ticket, priority))
+
+
+def assign(session: Session, ticket: Ticket, *, team: Team | None, assignee: User | None, actor: Actor) -> None:
+    """Give the ticket to a team and/or a person; None takes it away."""
+    _require_live(ticket)
+    _changed(session, ticket, actor, _assignment_changes(ticket, team, assignee))
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Everything triage sets on a new ticket, applied as one change."""
+
+    category: str | None
+    subcategory: str | None
+    needs_refinement: bool
+    priority: Priority
+    sentiment: str | None
+    language: str | None
+    add_tags: tuple[str, ...] = ()
+    team: Team | None = None  # only set when the ticket has no team yet
+
+
+def classify(session: Session, ticket: Ticket, classification: Classification, *, actor: Actor) -> None:
+    """Apply a classification: one event per changed field, one TicketChanged for them all."""
+    _require_live(ticket)
+    c = classification
+    changes = _category_changes(session, ticket, c.category, c.subcategory, c.needs_refinement)
+    changes |= _priority_changes(ticket, c.priority)
+    changes |= _assessment_changes(ticket, c.sentiment, c.language)
+    if c.add_tags:
+        changes |= _tag_changes(ticket, [*ticket.tags, *c.add_tags])
+    if c.team is not None and ticket.team_id is None:
+        changes |= _assignment_changes(ticket, c.team, ticket.assignee)
     _changed(session, ticket, actor, changes)
 
 
 def set_tags(session: Session, ticket: Ticket, *, tags: Iterable[str], actor: Actor) -> None:
     _require_live(ticket)
-    wanted = list(dict.fromkeys(tags))
-    if set(wanted) == set(ticket.tags):
-        return
-    old = ticket.tags
-    ticket.tag_rows = [row for row in ticket.tag_rows if row.tag in wanted] + [
-        TicketTag(tag=tag) for tag in wanted if tag not in old
-    ]
-    _changed(session, ticket, actor, {"tags": (old, sorted(wanted))})
+    _changed(session, ticket, actor, _tag_changes(ticket, tags))
 
 
 def add_tags(session: Session, ticket: Ticket, *, tags: Iterable[str], actor: Actor) -> None:

@@ -149,8 +149,8 @@ def assess(session: Session, text: str, *, given: Given) -> Triage:
 
 
 def _default_team(session: Session, category: str | None, subcategory: str | None) -> Team | None:
-    nodes = categories.active_by_slug(session)
-    node = nodes.get(category or "")
+    """The team a category (or its sub-category) is routed to by default."""
+    node = categories.active_by_slug(session).get(category or "")
     if node is None:
         return None
     child = next((c for c in node.children if c.slug == subcategory), None)
@@ -159,50 +159,38 @@ def _default_team(session: Session, category: str | None, subcategory: str | Non
 
 
 def triage_ticket(session: Session, ticket: Ticket, *, given: Given) -> Triage:
-    """Decide and apply: category, priority, sentiment, language, tags, the default team.
-    Every change is an event by the `triage` actor; one `triaged` event holds the reasons."""
-    result = assess(session, triage_text(ticket), given=given)
-    category, subcategory = result.category_pair()
-    if category and (category, subcategory) != (ticket.category, ticket.subcategory):
-        try:
-            service.categorize(
-                session,
-                ticket,
-                category=category,
-                subcategory=subcategory,
-                actor=TRIAGE,
-                needs_refinement=result.needs_refinement,
-            )
-        except InvalidInput:  # a model label the taxonomy no longer has: leave it to a person
-            service.categorize(
-                session,
-                ticket,
-                category=ticket.category,
-                subcategory=ticket.subcategory,
-                actor=TRIAGE,
-                needs_refinement=True,
-            )
-    elif result.needs_refinement != ticket.needs_refinement:
-        service.categorize(
+    """Decide and apply: category, priority, sentiment, language, tags, the default team — as one
+    change by the `triage` actor, plus a `triaged` event that holds the reasons."""
+    with session.no_autoflush:  # one flush at commit, not one per lookup
+        result = assess(session, triage_text(ticket), given=given)
+        category, subcategory = result.category_pair()
+        needs_refinement = result.needs_refinement
+        known = categories.active_by_slug(session)
+        node = known.get(category or "")
+        if category and (node is None or (subcategory and subcategory not in {c.slug for c in node.children})):
+            # A model label the taxonomy no longer has: leave the choice to a person.
+            category, subcategory, needs_refinement = ticket.category, ticket.subcategory, True
+        elif not category:
+            category, subcategory = ticket.category, ticket.subcategory
+        # Route only what triage is sure of; the rest waits, unrouted, for a person to refine.
+        team = None if needs_refinement else _default_team(session, category, subcategory)
+        service.classify(
             session,
             ticket,
-            category=ticket.category,
-            subcategory=ticket.subcategory,
+            service.Classification(
+                category=category,
+                subcategory=subcategory,
+                needs_refinement=needs_refinement,
+                priority=Priority(result.priority.value or ticket.priority),
+                sentiment=result.sentiment.value,
+                language=result.language.value,
+                add_tags=result.tags,
+                team=team,
+            ),
             actor=TRIAGE,
-            needs_refinement=result.needs_refinement,
         )
-    if result.priority.value and result.priority.value != ticket.priority:
-        service.set_priority(session, ticket, priority=Priority(result.priority.value), actor=TRIAGE)
-    service.assess(session, ticket, sentiment=result.sentiment.value, language=result.language.value, actor=TRIAGE)
-    if result.tags:
-        service.add_tags(session, ticket, tags=result.tags, actor=TRIAGE)
-    # Route only what triage is sure of; the rest waits, unrouted, for a person to refine.
-    if ticket.team_id is None and not ticket.needs_refinement:
-        team = _default_team(session, ticket.category, ticket.subcategory)
-        if team is not None:
-            service.assign(session, ticket, team=team, assignee=None, actor=TRIAGE)
-    ticket.triage = result.to_dict()
-    history.record(session, ticket=ticket, actor=TRIAGE, action="triaged", data=result.to_dict())
+        ticket.triage = result.to_dict()
+        history.record(session, ticket=ticket, actor=TRIAGE, action="triaged", data=result.to_dict())
     return result
 
 
