@@ -24,7 +24,7 @@ from sqlalchemy import (
     union,
 )
 from sqlalchemy.dialects.postgresql import array
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm import Session
 
 from huiying.accounts.models import Team, User
 from huiying.errors import InvalidInput, NotFound
@@ -210,20 +210,12 @@ def _cursor_for(ticket: Ticket, sort: str) -> str:
 
 
 def list_tickets(
-    session: Session,
-    query: TicketQuery,
-    *,
-    cursor: str | None = None,
-    limit: int = 50,
-    with_contacts: bool = False,
+    session: Session, query: TicketQuery, *, cursor: str | None = None, limit: int = 50
 ) -> tuple[list[Ticket], str | None]:
-    """One page of tickets and the cursor of the next page (None at the end). With
-    `with_contacts` the encrypted contacts come in the same query (for readers with pii:view)."""
+    """One page of tickets and the cursor of the next page (None at the end)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", code="invalid_limit")
     statement = select(Ticket).where(*_conditions(session, query))
-    if with_contacts:
-        statement = statement.options(undefer(Ticket.contact_encrypted))
     statement = _apply_sort(statement, query.sort, decode_cursor(cursor) if cursor else None)
     rows = list(session.scalars(statement.limit(limit + 1)))
     next_cursor = _cursor_for(rows[limit - 1], query.sort) if len(rows) > limit else None
