@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     triage_min_confidence: float = Field(default=0.6, ge=0, le=1)
     triage_model_trust: float = Field(default=0.9, ge=0, le=1)
 
+    # Threads that run request handlers in one server process.
+    worker_threads: int = Field(default=4, ge=1, le=200)
+
     log_level: str = "INFO"
     embedded_jobs: bool = True
 

@@ -77,7 +77,7 @@ def record(
 def _write_pending(session: Session) -> None:
     rows = session.info.pop(PENDING, None)
     if rows:
-        session.execute(insert(TicketEvent.__table__), rows)
+        session.execute(insert(TicketEvent.metadata.tables[TicketEvent.__tablename__]), rows)
 
 
 @event.listens_for(Session, "after_soft_rollback")

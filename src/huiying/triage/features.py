@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from itertools import repeat
 
 import numpy as np
@@ -168,8 +168,10 @@ class FeatureSpace:
 
     def transform_one(self, text: str) -> tuple[IndexArray, FloatArray]:
         """Column indices and TF-IDF values of `text` (each block l2-normalised, then weighted)."""
-        word_idx, word_val = _block_row(word_terms(text, self.settings), self._word_index, self.word, 0)
-        char_idx, char_val = _block_row(char_terms(text, self.settings), self._char_index, self.char, self.word.size)
+        word_idx, word_val = _block_row(_cached_word_terms(text, self.settings), self._word_index, self.word, 0)
+        char_idx, char_val = _block_row(
+            _cached_char_terms(text, self.settings), self._char_index, self.char, self.word.size
+        )
         return np.concatenate([word_idx, char_idx]), np.concatenate([word_val, char_val])
 
     def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
@@ -188,7 +190,21 @@ class FeatureSpace:
         return sp.csr_matrix((data, indices, np.asarray(indptr)), shape=shape)
 
 
-def _block_row(terms: list[str], index: dict[str, int], block: TermBlock, offset: int) -> tuple[IndexArray, FloatArray]:
+# The three triage models read the same ticket one after the other, with the same settings:
+# cut it into terms once.
+@lru_cache(maxsize=64)
+def _cached_word_terms(text: str, settings: FeatureSettings) -> tuple[str, ...]:
+    return tuple(word_terms(text, settings))
+
+
+@lru_cache(maxsize=64)
+def _cached_char_terms(text: str, settings: FeatureSettings) -> tuple[str, ...]:
+    return tuple(char_terms(text, settings))
+
+
+def _block_row(
+    terms: Sequence[str], index: dict[str, int], block: TermBlock, offset: int
+) -> tuple[IndexArray, FloatArray]:
     """Sublinear-tf x idf, l2-normalised, for the known `terms` of one text in one block."""
     # Look-ups run in C (map + fromiter); unknown terms get -1 and are dropped.
     looked_up = np.fromiter(map(index.get, terms, repeat(-1)), dtype=np.int32, count=len(terms))
