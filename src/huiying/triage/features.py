@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -168,9 +169,9 @@ class FeatureSpace:
 
     def transform_one(self, text: str) -> tuple[IndexArray, FloatArray]:
         """Column indices and TF-IDF values of `text` (each block l2-normalised, then weighted)."""
-        word_idx, word_val = _block_row(_cached_word_terms(text, self.settings), self._word_index, self.word, 0)
+        word_idx, word_val = _block_row(_counted_word_terms(text, self.settings), self._word_index, self.word, 0)
         char_idx, char_val = _block_row(
-            _cached_char_terms(text, self.settings), self._char_index, self.char, self.word.size
+            _counted_char_terms(text, self.settings), self._char_index, self.char, self.word.size
         )
         return np.concatenate([word_idx, char_idx]), np.concatenate([word_val, char_val])
 
@@ -191,29 +192,36 @@ class FeatureSpace:
 
 
 # The three triage models read the same ticket one after the other, with the same settings:
-# cut it into terms once.
+# cut it into terms and count them once.
 @lru_cache(maxsize=64)
-def _cached_word_terms(text: str, settings: FeatureSettings) -> tuple[str, ...]:
-    return tuple(word_terms(text, settings))
+def _counted_word_terms(text: str, settings: FeatureSettings) -> tuple[tuple[str, ...], FloatArray]:
+    return _counted(word_terms(text, settings))
 
 
 @lru_cache(maxsize=64)
-def _cached_char_terms(text: str, settings: FeatureSettings) -> tuple[str, ...]:
-    return tuple(char_terms(text, settings))
+def _counted_char_terms(text: str, settings: FeatureSettings) -> tuple[tuple[str, ...], FloatArray]:
+    return _counted(char_terms(text, settings))
+
+
+def _counted(terms: list[str]) -> tuple[tuple[str, ...], FloatArray]:
+    counts = Counter(terms)
+    return tuple(counts), np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
 
 
 def _block_row(
-    terms: Sequence[str], index: dict[str, int], block: TermBlock, offset: int
+    counted: tuple[tuple[str, ...], FloatArray], index: dict[str, int], block: TermBlock, offset: int
 ) -> tuple[IndexArray, FloatArray]:
-    """Sublinear-tf x idf, l2-normalised, for the known `terms` of one text in one block."""
+    """Sublinear-tf x idf, l2-normalised, for the known terms of one text in one block."""
+    unique, counts = counted
     # Look-ups run in C (map + fromiter); unknown terms get -1 and are dropped.
-    looked_up = np.fromiter(map(index.get, terms, repeat(-1)), dtype=np.int32, count=len(terms))
-    hits = looked_up[looked_up >= 0]
-    if not hits.size:
+    looked_up = np.fromiter(map(index.get, unique, repeat(-1)), dtype=np.int32, count=len(unique))
+    known = looked_up >= 0
+    if not known.any():
         return np.zeros(0, np.int32), np.zeros(0, np.float32)
-    # Sorted unique columns: the same order as a CSR row, whatever the order of the terms.
-    columns, counts = np.unique(hits, return_counts=True)
-    values = ((np.log(counts) + 1.0) * block.idf[columns]).astype(np.float32)
+    # Sorted columns: the same order as a CSR row, whatever the order of the terms.
+    order = np.argsort(looked_up[known], kind="stable")
+    columns = looked_up[known][order]
+    values = ((np.log(counts[known][order]) + 1.0) * block.idf[columns]).astype(np.float32)
     norm = float(np.sqrt(np.dot(values, values)))
     if norm > 0.0:
         values *= np.float32(block.weight / norm)
