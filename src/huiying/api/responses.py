@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fastapi import Response
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, TypeAdapter
+
+from huiying.tickets.attachments import SERVE_HEADERS, ServedFile
 
 _list_adapters: dict[type[BaseModel], TypeAdapter[list[BaseModel]]] = {}
 
@@ -29,3 +32,17 @@ def json_models(models: Sequence[BaseModel], model_type: type[BaseModel]) -> Res
     if adapter is None:
         adapter = _list_adapters[model_type] = TypeAdapter(list[model_type])  # type: ignore[valid-type]
     return Response(adapter.dump_json(list(models)), media_type="application/json")
+
+
+def file_response(file: ServedFile, *, cache: bool = False) -> FileResponse:
+    """A stored attachment: typed from its content, inline only when harmless, sandboxed."""
+    headers = dict(SERVE_HEADERS)
+    if cache:
+        headers["Cache-Control"] = "private, max-age=3600"
+    return FileResponse(
+        file.path,
+        media_type=file.media_type,
+        filename=file.filename,
+        content_disposition_type="inline" if file.inline else "attachment",
+        headers=headers,
+    )

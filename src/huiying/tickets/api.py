@@ -17,7 +17,7 @@ from huiying.accounts.actor import Actor
 from huiying.accounts.models import User
 from huiying.api.deps import DB, AppSettings, Caller, Staff
 from huiying.api.ratelimit import intake_limits
-from huiying.api.responses import json_model, json_models
+from huiying.api.responses import file_response, json_model, json_models
 from huiying.audit import service as audit
 from huiying.config import Settings
 from huiying.errors import Forbidden, InvalidInput, NotFound
@@ -119,17 +119,7 @@ def download_attachment(attachment_id: str, db: DB, settings: AppSettings, actor
         if row is None or ticket is None or not access.can_see_team(actor, ticket.team_id):
             raise NotFound("no such attachment", code="unknown_attachment")
         file = attachments.served(row, root=settings.attachments_dir)
-    return FileResponse(
-        file.path,
-        media_type=file.media_type,
-        filename=file.filename,
-        content_disposition_type="inline" if file.inline else "attachment",
-        headers={
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-            "Cache-Control": "private, max-age=3600",
-        },
-    )
+    return file_response(file, cache=True)
 
 
 def _split(values: list[str] | None) -> list[str]:

@@ -13,6 +13,7 @@ import re
 import tempfile
 import unicodedata
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -140,6 +141,25 @@ def store_upload(
     return attachment
 
 
+def store_uploads(
+    session: Session,
+    *,
+    files: Iterable[tuple[str | None, BinaryIO]],
+    root: Path,
+    max_bytes: int,
+    uploaded_by_id: int | None,
+) -> list[str]:
+    """Store several (filename, stream) uploads of one form; returns their ids (empty files
+    without a name, as browsers send for an untouched file field, are skipped)."""
+    return [
+        store_upload(
+            session, source=source, filename=name, root=root, max_bytes=max_bytes, uploaded_by_id=uploaded_by_id
+        ).id
+        for name, source in files
+        if name
+    ]
+
+
 def claim(session: Session, *, ids: list[str], ticket_id: int, message_id: int | None, limit: int) -> list[Attachment]:
     """Attach uploaded, not yet claimed files to a ticket (and message)."""
     wanted = list(dict.fromkeys(ids))
@@ -159,6 +179,9 @@ def claim(session: Session, *, ids: list[str], ticket_id: int, message_id: int |
         attachment.ticket_id = ticket_id
         attachment.message_id = message_id
     return [rows[i] for i in wanted]
+
+
+SERVE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"}
 
 
 def served(attachment: Attachment, *, root: Path) -> ServedFile:

@@ -7,18 +7,20 @@ Forms of anonymous visitors carry a double-submit CSRF token (a cookie and a hid
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huiying.accounts.actor import platform_user
+from huiying.accounts.actor import Actor, platform_user
 from huiying.api.deps import DB, AppSettings, client_ip
 from huiying.api.ratelimit import limits_of
+from huiying.api.responses import file_response
 from huiying.categories import service as categories
 from huiying.errors import HuiyingError, NotFound, RateLimited
 from huiying.portal import service as portal
@@ -97,23 +99,6 @@ def feedback_form(request: Request, db: DB) -> HTMLResponse:
     return _feedback_page(request, db, values=values)
 
 
-def _store_files(session: Session, settings: AppSettings, files: list[UploadFile]) -> list[str]:
-    stored = []
-    for upload in files:
-        if upload.filename:
-            stored.append(
-                attachments.store_upload(
-                    session,
-                    source=upload.file,
-                    filename=upload.filename,
-                    root=settings.attachments_dir,
-                    max_bytes=settings.max_attachment_bytes,
-                    uploaded_by_id=None,
-                ).id
-            )
-    return stored
-
-
 @router.post("/feedback", response_class=HTMLResponse)
 def feedback_submit(
     request: Request,
@@ -160,7 +145,13 @@ def feedback_submit(
         limits_of(request).intake.check(ip=caller.ip, user_id=user_id or None)
         links = {k: v for k, v in (("order_no", order_no), ("room_id", room_id)) if v}
         with db.write() as session:
-            ids = _store_files(session, settings, files or [])
+            ids = attachments.store_uploads(
+                session,
+                files=[(f.filename, f.file) for f in files or []],
+                root=settings.attachments_dir,
+                max_bytes=settings.max_attachment_bytes,
+                uploaded_by_id=None,
+            )
             feedback = FeedbackIn(
                 channel=Channel.APP if channel == "app" else Channel.WEB,
                 description=description,
@@ -300,10 +291,30 @@ def portal_page(token: str, request: Request, db: DB, settings: AppSettings) -> 
     return _with_form_cookie(page, form_token)
 
 
-def _portal_action(request: Request, token: str, csrf_token: str) -> str | None:
+def _portal_action(
+    request: Request,
+    db: DB,
+    settings: AppSettings,
+    *,
+    token: str,
+    csrf_token: str,
+    notice: str,
+    act: Callable[[Session, Ticket, Actor], None],
+) -> RedirectResponse:
+    """Run one of the user's actions on their ticket and go back to its page with a notice;
+    refused without the form's CSRF token, limited per IP like every portal request."""
+    back = f"/portal/t/{token}"
     if not _csrf_ok(request, csrf_token):
-        return i18n.translator(i18n.language_of(request))("login.csrf")
-    return None
+        message = i18n.translator(i18n.language_of(request))("login.csrf")
+        return RedirectResponse(f"{back}?{urlencode({'error': message})}", status_code=303)
+    try:
+        limits_of(request).portal.check(ip=client_ip(request), user_id=None)
+        with db.write() as session:
+            ticket = _ticket_of_token(session, settings, token)
+            act(session, ticket, platform_user(ticket.user_id, ip=client_ip(request)))
+    except HuiyingError as exc:
+        return RedirectResponse(f"{back}?{urlencode({'error': exc.message})}", status_code=303)
+    return RedirectResponse(f"{back}?notice={notice}", status_code=303)
 
 
 @router.post("/portal/t/{token}/message")
@@ -316,49 +327,44 @@ def portal_message(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
-    back = f"/portal/t/{token}"
-    problem = _portal_action(request, token, csrf_token)
-    if problem:
-        return RedirectResponse(f"{back}?{urlencode({'error': problem})}", status_code=303)
-    try:
-        limits_of(request).portal.check(ip=client_ip(request), user_id=None)
-        with db.write() as session:
-            ticket = _ticket_of_token(session, settings, token)
-            ids = _store_files(session, settings, files or [])
-            if not text.strip() and not ids:
-                raise HuiyingError("empty", code="empty")
-            portal.add_information(
-                session,
-                ticket,
-                text=text.strip() or "(附件 attachment)",
-                attachment_ids=ids,
-                actor=platform_user(ticket.user_id, ip=client_ip(request)),
-                settings=settings,
-            )
-    except HuiyingError as exc:
-        return RedirectResponse(f"{back}?{urlencode({'error': exc.message})}", status_code=303)
-    return RedirectResponse(f"{back}?notice=sent", status_code=303)
+    """The user adds information (and files) to their ticket."""
+
+    def act(session: Session, ticket: Ticket, actor: Actor) -> None:
+        ids = attachments.store_uploads(
+            session,
+            files=[(f.filename, f.file) for f in files or []],
+            root=settings.attachments_dir,
+            max_bytes=settings.max_attachment_bytes,
+            uploaded_by_id=None,
+        )
+        if not text.strip() and not ids:
+            raise HuiyingError("empty", code="empty")
+        portal.add_information(
+            session,
+            ticket,
+            text=text.strip() or "(附件 attachment)",
+            attachment_ids=ids,
+            actor=actor,
+            settings=settings,
+        )
+
+    return _portal_action(request, db, settings, token=token, csrf_token=csrf_token, notice="sent", act=act)
 
 
 @router.post("/portal/t/{token}/confirm")
 def portal_confirm(
-    token: str,
-    request: Request,
-    db: DB,
-    settings: AppSettings,
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    token: str, request: Request, db: DB, settings: AppSettings, csrf_token: Annotated[str, Form(max_length=200)] = ""
 ) -> Response:
-    back = f"/portal/t/{token}"
-    problem = _portal_action(request, token, csrf_token)
-    if problem:
-        return RedirectResponse(f"{back}?{urlencode({'error': problem})}", status_code=303)
-    try:
-        with db.write() as session:
-            ticket = _ticket_of_token(session, settings, token)
-            portal.confirm(session, ticket, actor=platform_user(ticket.user_id, ip=client_ip(request)))
-    except HuiyingError as exc:
-        return RedirectResponse(f"{back}?{urlencode({'error': exc.message})}", status_code=303)
-    return RedirectResponse(f"{back}?notice=confirmed", status_code=303)
+    """The user agrees the problem is solved."""
+    return _portal_action(
+        request,
+        db,
+        settings,
+        token=token,
+        csrf_token=csrf_token,
+        notice="confirmed",
+        act=lambda session, ticket, actor: portal.confirm(session, ticket, actor=actor),
+    )
 
 
 @router.post("/portal/t/{token}/reopen")
@@ -370,23 +376,18 @@ def portal_reopen(
     reason: Annotated[str, Form(max_length=5000)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    back = f"/portal/t/{token}"
-    problem = _portal_action(request, token, csrf_token)
-    if problem:
-        return RedirectResponse(f"{back}?{urlencode({'error': problem})}", status_code=303)
-    try:
-        with db.write() as session:
-            ticket = _ticket_of_token(session, settings, token)
-            portal.reopen(
-                session,
-                ticket,
-                reason=reason,
-                actor=platform_user(ticket.user_id, ip=client_ip(request)),
-                settings=settings,
-            )
-    except HuiyingError as exc:
-        return RedirectResponse(f"{back}?{urlencode({'error': exc.message})}", status_code=303)
-    return RedirectResponse(f"{back}?notice=reopened", status_code=303)
+    """The user is not satisfied: the ticket goes back to the team with their reason."""
+    return _portal_action(
+        request,
+        db,
+        settings,
+        token=token,
+        csrf_token=csrf_token,
+        notice="reopened",
+        act=lambda session, ticket, actor: portal.reopen(
+            session, ticket, reason=reason, actor=actor, settings=settings
+        ),
+    )
 
 
 @router.get("/portal/t/{token}/files/{attachment_id}")
@@ -404,13 +405,4 @@ def portal_file(token: str, attachment_id: str, db: DB, settings: AppSettings) -
         if not visible or row is None:
             return Response(status_code=404)
         served = attachments.served(row, root=settings.attachments_dir)
-    return FileResponse(
-        served.path,
-        media_type=served.media_type,
-        filename=served.filename,
-        content_disposition_type="inline" if served.inline else "attachment",
-        headers={
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-        },
-    )
+    return file_response(served)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from huiying.accounts import service as accounts
 from huiying.accounts.access import Permission
 from huiying.accounts.models import User
 from huiying.api.deps import DB, AppSettings
+from huiying.api.responses import file_response
 from huiying.categories import service as categories
 from huiying.errors import Forbidden, HuiyingError, NotFound
 from huiying.macros import service as macros
@@ -183,7 +184,13 @@ def reply(
     try:
         with db.write() as session:
             ticket = get_ticket_for(session, page.actor, number, permission=Permission.TICKET_WRITE)
-            ids = _store_files(session, settings, files or [], uploaded_by=page.actor.staff_id)
+            ids = attachments.store_uploads(
+                session,
+                files=[(f.filename, f.file) for f in files or []],
+                root=settings.attachments_dir,
+                max_bytes=settings.max_attachment_bytes,
+                uploaded_by_id=page.actor.staff_id,
+            )
             service.add_reply(
                 session,
                 ticket,
@@ -196,26 +203,6 @@ def reply(
     except HuiyingError as exc:
         return _back(_ticket_url(number), error=exc.message)
     return _back(_ticket_url(number), notice="noted" if internal else "replied")
-
-
-def _store_files(
-    session: Session, settings: AppSettings, files: list[UploadFile], *, uploaded_by: int | None
-) -> list[str]:
-    stored = []
-    for upload in files:
-        if not upload.filename:
-            continue
-        stored.append(
-            attachments.store_upload(
-                session,
-                source=upload.file,
-                filename=upload.filename,
-                root=settings.attachments_dir,
-                max_bytes=settings.max_attachment_bytes,
-                uploaded_by_id=uploaded_by,
-            ).id
-        )
-    return stored
 
 
 @router.post("/tickets/{number}/update")
@@ -347,16 +334,7 @@ def staff_file(attachment_id: str, db: DB, settings: AppSettings, page: Page) ->
         if row is None or ticket is None or not access.can_see_team(page.actor, ticket.team_id):
             return Response(status_code=404)
         served = attachments.served(row, root=settings.attachments_dir)
-    return FileResponse(
-        served.path,
-        media_type=served.media_type,
-        filename=served.filename,
-        content_disposition_type="inline" if served.inline else "attachment",
-        headers={
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-        },
-    )
+    return file_response(served)
 
 
 def visible_numbers(session: Session, page: StaffPage, ids: list[int]) -> dict[int, str]:
