@@ -116,6 +116,11 @@ def main() -> None:
                 )
                 for _ in range(args.runs)
             ]
+            # The same with one client at a time: the latency an agent sees when the server is not saturated.
+            single_create = wrk(f"{base}/api/v1/feedback", script=CREATE_SCRIPT, duration=args.duration, connections=1)
+            single_list = wrk(
+                f"{base}/api/v1/tickets?status=new&limit=50", headers=headers, duration=args.duration, connections=1
+            )
         db = Database(url)
         with db.read() as session:
             stored = session.scalar(select(func.count()).select_from(Ticket))
@@ -130,6 +135,10 @@ def main() -> None:
     print(
         f"{'GET /api/v1/tickets?status=new&limit=50':<44} {listing.requests_per_second:>8.0f} {listing.p50_ms:>8.1f} {listing.p99_ms:>8.1f} {listing.errors:>7}"
     )
+    for label, result in (("POST, 1 connection", single_create), ("GET list, 1 connection", single_list)):
+        print(
+            f"{label:<44} {result.requests_per_second:>8.0f} {result.p50_ms:>8.1f} {result.p99_ms:>8.1f} {result.errors:>7}"
+        )
 
 
 if __name__ == "__main__":
