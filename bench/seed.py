@@ -16,7 +16,7 @@ from huiying.config import Settings
 from huiying.db import Database
 from huiying.demo.samples import APP_VERSIONS, CITIES, DEVICES, SAMPLES
 from huiying.kit.sql import dialect_insert
-from huiying.kit.text import search_tokens
+from huiying.kit.text import document, search_tokens
 from huiying.privacy import crypto
 from huiying.privacy.masking import mask_contact
 from huiying.tickets.models import Ticket, TicketCounter, TicketEvent
@@ -37,7 +37,7 @@ def _contact_columns(contact: str) -> dict[str, str]:
 def seed_tickets(db: Database, settings: Settings, count: int, *, days: int = 90, seed: int = 7) -> None:
     """Insert `count` tickets created over the last `days` days."""
     rng = random.Random(seed)
-    tokens = [search_tokens(s.title, s.description) for s in SAMPLES]
+    tokens = [search_tokens(document(s.title, s.description)) for s in SAMPLES]
     now = datetime.now(UTC)
     moments = sorted(now - timedelta(seconds=rng.randrange(60, days * 86400)) for _ in range(count))
     per_day: Counter[str] = Counter()

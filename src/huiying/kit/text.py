@@ -54,6 +54,14 @@ def segment(text: str) -> list[str]:
     return list(_segment(normalise(text)))
 
 
-def search_tokens(*parts: str | None) -> str:
-    """One space-separated string of the words of all `parts`, as stored for full-text search."""
-    return " ".join(token for part in parts if part for token in segment(part))
+def document(title: str | None, description: str) -> str:
+    """A ticket as one text, for search and triage alike (so it is segmented once): the
+    description, with the title in front when the title says something the description does not."""
+    if title and title.rstrip("…") not in description:
+        return f"{title}\n{description}"
+    return description
+
+
+def search_tokens(text: str) -> str:
+    """One space-separated string of the words of `text`, as stored for full-text search."""
+    return " ".join(segment(text))

@@ -25,7 +25,7 @@ from huiying.config import Settings
 from huiying.errors import Conflict, InvalidInput
 from huiying.kit.clock import utcnow
 from huiying.kit.sql import dialect_insert
-from huiying.kit.text import search_tokens
+from huiying.kit.text import document, search_tokens
 from huiying.tickets import attachments, history, numbering
 from huiying.tickets.enums import Priority, Status
 from huiying.tickets.models import IntakeKey, Ticket, TicketTag
@@ -137,7 +137,7 @@ def create_ticket(
         received_at=received_at or now,
         created_at=now,
         updated_at=now,
-        search_tokens=search_tokens(title, feedback.description),
+        search_tokens=search_tokens(document(title, feedback.description)),
         tag_rows=[TicketTag(tag=tag) for tag in dict.fromkeys(feedback.tags)],
     )
     ticket.set_contact(feedback.contact)

@@ -20,7 +20,7 @@ from huiying.categories import service as categories
 from huiying.config import Settings
 from huiying.errors import Conflict, InvalidInput
 from huiying.kit.clock import utcnow
-from huiying.kit.text import search_tokens
+from huiying.kit.text import document, search_tokens
 from huiying.tickets import attachments, history, lifecycle
 from huiying.tickets.enums import Delivery, MessageKind, Priority, Status
 from huiying.tickets.models import Message, Ticket, TicketTag
@@ -187,7 +187,7 @@ def retitle(session: Session, ticket: Ticket, *, title: str, actor: Actor) -> No
     if ticket.title != title:
         changes = {"title": (ticket.title, title)}
         ticket.title = title
-        ticket.search_tokens = search_tokens(title, ticket.description)
+        ticket.search_tokens = search_tokens(document(title, ticket.description))
         _changed(session, ticket, actor, changes)
 
 

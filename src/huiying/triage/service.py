@@ -28,6 +28,7 @@ from huiying.config import get_settings
 from huiying.db import Database
 from huiying.errors import InvalidInput, NotFound
 from huiying.kit.clock import utcnow
+from huiying.kit.text import document
 from huiying.tickets import history, service
 from huiying.tickets.enums import Priority
 from huiying.tickets.models import Ticket
@@ -48,11 +49,8 @@ MIN_LABELS = 20
 
 
 def triage_text(ticket: Ticket) -> str:
-    """What triage reads: the description, with the title when it says something more."""
-    title = ticket.title or ""
-    if title and title.rstrip("…") not in ticket.description:
-        return f"{title}\n{ticket.description}"
-    return ticket.description
+    """What triage reads: the same text search indexed (jieba has already cut it)."""
+    return document(ticket.title, ticket.description)
 
 
 def taxonomy(session: Session) -> dict[str, frozenset[str]]:
