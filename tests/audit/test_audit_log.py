@@ -159,3 +159,17 @@ def test_a_rolled_back_change_leaves_no_audit_entry(app_client: TestClient, db: 
     with db.read() as session:
         after = audit.verify(session)
     assert after.entries == before and after.broken is None
+
+
+def test_an_edit_records_only_what_changed_and_a_no_op_records_nothing(
+    app_client: TestClient, admin: StaffLogin, auditor: StaffLogin
+) -> None:
+    patch = {"name_zh": "财务组", "name_en": "Finance"}  # the English name is the default already
+    for _ in range(2):  # the second time nothing changes
+        answer = app_client.patch("/api/v1/teams/finance", json=patch, headers=admin.headers)
+        assert answer.status_code == 200, answer.text
+
+    edits = _entries(app_client, auditor, action="team.updated")
+    assert len(edits) == 1
+    assert edits[0]["object_id"] == "finance"
+    assert (edits[0]["before"], edits[0]["after"]) == ({"name_zh": "财务"}, {"name_zh": "财务组"})

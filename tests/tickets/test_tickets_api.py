@@ -321,3 +321,20 @@ def test_merge_keeps_both_histories(app_client: TestClient, admin: StaffLogin) -
         ).status_code
         == 404
     )
+
+
+def test_same_person_tickets_match_by_user_id_or_contact(app_client: TestClient, db: Database) -> None:
+    from huiying.tickets import repository
+
+    first = submit(app_client, feedback(user_id="u-same", contact="13900000001"))["number"]
+    by_user = submit(app_client, feedback(user_id="u-same", contact="13900000002"))["number"]
+    by_contact = submit(app_client, feedback(user_id="u-other", contact="139 0000 0001"))["number"]
+    submit(app_client, feedback(user_id="u-stranger", contact="13900000003"))
+    anonymous = submit(app_client, feedback(user_id=None, contact=None))["number"]
+
+    with db.read() as session:
+        ticket = repository.get_by_number(session, first)
+        found = [t.number for t in repository.same_person_tickets(session, ticket, limit=10)]
+        assert found == [by_contact, by_user]  # newest first, never the ticket itself
+        assert [t.number for t in repository.same_person_tickets(session, ticket, limit=1)] == [by_contact]
+        assert repository.same_person_tickets(session, repository.get_by_number(session, anonymous), limit=10) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -78,24 +79,16 @@ def update_team(
     name_en: str | None = None,
     active: bool | None = None,
 ) -> Team:
-    before = {"name_zh": team.name_zh, "name_en": team.name_en, "active": team.active}
-    if name_zh is not None:
-        team.name_zh = name_zh
-    if name_en is not None:
-        team.name_en = name_en
-    if active is not None:
-        team.active = active
-    after = {"name_zh": team.name_zh, "name_en": team.name_en, "active": team.active}
-    if after != before:
-        audit.record(
-            session,
-            actor=actor,
-            action="team.updated",
-            object_type="team",
-            object_id=team.slug,
-            before=before,
-            after=after,
-        )
+    wanted: dict[str, Any] = {"name_zh": name_zh, "name_en": name_en, "active": active}
+    audit.apply_changes(
+        session,
+        team,
+        {field: value for field, value in wanted.items() if value is not None},
+        actor=actor,
+        action="team.updated",
+        object_type="team",
+        object_id=team.slug,
+    )
     return team
 
 

@@ -58,6 +58,37 @@ def record(
     )
 
 
+def apply_changes(
+    session: Session,
+    row: object,
+    changes: dict[str, Any],
+    *,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: str,
+) -> bool:
+    """Set each attribute in `changes` on `row` and record the ones whose value really changed
+    (before and after) as one entry; False when nothing changed and nothing was recorded."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for name, value in changes.items():
+        if getattr(row, name) != value:
+            before[name], after[name] = getattr(row, name), value
+            setattr(row, name, value)
+    if after:
+        record(
+            session,
+            actor=actor,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            before=before,
+            after=after,
+        )
+    return bool(after)
+
+
 def record_now(db: Database, **entry: Any) -> None:
     """Record an entry in a transaction of its own (for reads that must be audited)."""
     with db.write() as session:

@@ -6,6 +6,7 @@ import re
 import time
 import weakref
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -196,37 +197,14 @@ def update(
     default_team: str | None = None,
     active: bool | None = None,
 ) -> Category:
-    before = {
-        "name_zh": row.name_zh,
-        "name_en": row.name_en,
-        "default_team": row.default_team,
-        "active": row.active,
-    }
-    if name_zh is not None:
-        row.name_zh = name_zh
-    if name_en is not None:
-        row.name_en = name_en
+    wanted: dict[str, Any] = {"name_zh": name_zh, "name_en": name_en, "active": active}
+    changes = {field: value for field, value in wanted.items() if value is not None}
     if default_team is not None:
-        row.default_team = default_team or None
-    if active is not None:
-        row.active = active
-    after = {
-        "name_zh": row.name_zh,
-        "name_en": row.name_en,
-        "default_team": row.default_team,
-        "active": row.active,
-    }
-    if after != before:
+        changes["default_team"] = default_team or None  # "" clears it
+    if audit.apply_changes(
+        session, row, changes, actor=actor, action="category.updated", object_type="category", object_id=row.slug
+    ):
         forget_cached(session)
-        audit.record(
-            session,
-            actor=actor,
-            action="category.updated",
-            object_type="category",
-            object_id=row.slug,
-            before=before,
-            after=after,
-        )
     return row
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -68,24 +70,14 @@ def update_macro(
 ) -> Macro:
     if body is not None:
         _check(body)
-        macro.body = body
-    if name is not None:
-        macro.name = name
-    if language is not None:
-        macro.language = language
+    wanted: dict[str, Any] = {"name": name, "body": body, "language": language, "active": active}
+    changes = {field: value for field, value in wanted.items() if value is not None}
     if category is not None:
-        macro.category = category or None
-    if active is not None:
-        macro.active = active
-    macro.updated_at = utcnow()
-    audit.record(
-        session,
-        actor=actor,
-        action="macro.updated",
-        object_type="macro",
-        object_id=str(macro.id),
-        after={"name": macro.name, "active": macro.active},
-    )
+        changes["category"] = category or None  # "" clears it
+    if audit.apply_changes(
+        session, macro, changes, actor=actor, action="macro.updated", object_type="macro", object_id=str(macro.id)
+    ):
+        macro.updated_at = utcnow()
     return macro
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiying.accounts.actor import Actor
@@ -26,19 +26,6 @@ def find_by_number_and_contact(session: Session, *, number: str, contact: str) -
 def public_messages(session: Session, ticket: Ticket) -> list[Message]:
     """What the user may read: their own messages and public replies, never internal notes."""
     return repository.messages(session, ticket, include_internal=False)
-
-
-def sibling_tickets(session: Session, ticket: Ticket, limit: int = 20) -> list[Ticket]:
-    """The same person's other tickets (same platform user id or same contact)."""
-    conditions = []
-    if ticket.user_id:
-        conditions.append(Ticket.user_id == ticket.user_id)
-    if ticket.contact_digest:
-        conditions.append(Ticket.contact_digest == ticket.contact_digest)
-    if not conditions:
-        return []
-    statement = select(Ticket).where(or_(*conditions), Ticket.id != ticket.id).order_by(Ticket.id.desc())
-    return list(session.scalars(statement.limit(limit)))
 
 
 def add_information(

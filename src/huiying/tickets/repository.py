@@ -237,6 +237,19 @@ def merged_family(session: Session, ticket: Ticket) -> list[int]:
     return family
 
 
+def same_person_tickets(session: Session, ticket: Ticket, *, limit: int) -> list[Ticket]:
+    """The same person's other tickets (same platform user id or same contact), newest first."""
+    conditions = []
+    if ticket.user_id:
+        conditions.append(Ticket.user_id == ticket.user_id)
+    if ticket.contact_digest:
+        conditions.append(Ticket.contact_digest == ticket.contact_digest)
+    if not conditions:
+        return []
+    statement = select(Ticket).where(or_(*conditions), Ticket.id != ticket.id).order_by(Ticket.id.desc())
+    return list(session.scalars(statement.limit(limit)))
+
+
 def timeline(session: Session, ticket: Ticket, *, family: list[int] | None = None) -> list[tuple[TicketEvent, str]]:
     """Every event of the ticket and of the tickets merged into it, oldest first."""
     family = family or merged_family(session, ticket)

@@ -3,19 +3,23 @@ And the auditor's page of the audit log."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from sqlalchemy.orm import Session
 
 from huiying.accounts import access, teams
 from huiying.accounts import service as accounts
 from huiying.accounts.access import Permission
 from huiying.accounts.roles import Role
-from huiying.api.deps import DB
+from huiying.api.deps import DB, forget_all_tokens
 from huiying.audit import export as audit_export
 from huiying.audit import service as audit
 from huiying.categories import service as categories
+from huiying.db import Database
 from huiying.errors import Forbidden, HuiyingError
 from huiying.macros import service as macros
 from huiying.macros.render import VARIABLES
@@ -35,10 +39,18 @@ def _require(page: StaffPage, permission: Permission) -> None:
 
 
 def _done(tab: str, error: str | None = None) -> RedirectResponse:
-    from urllib.parse import urlencode
-
     query = urlencode({"error": error}) if error else "notice=done"
     return RedirectResponse(f"/admin/{tab}?{query}", status_code=303)
+
+
+def _change(db: Database, tab: str, change: Callable[[Session], object]) -> RedirectResponse:
+    """Run one admin change in its own transaction, then back to the tab with a notice or the refusal."""
+    try:
+        with db.write() as session:
+            change(session)
+    except (HuiyingError, ValueError) as exc:
+        return _done(tab, getattr(exc, "message", str(exc)))
+    return _done(tab)
 
 
 @router.get("/admin")
@@ -47,26 +59,31 @@ def admin_home(page: Page) -> RedirectResponse:
     return RedirectResponse(f"/admin/{first}", status_code=303)
 
 
+def _tab_context(session: Session, tab: str) -> dict[str, Any]:
+    """What the admin page shows on `tab` (only that tab's lists are read)."""
+    return {
+        "tab": tab,
+        "teams": teams.list_teams(session),
+        "staff": accounts.list_users(session) if tab == "staff" else [],
+        "roles": list(Role),
+        "tree": categories.tree(session, include_inactive=True) if tab == "categories" else [],
+        "inactive": {c.slug for c in categories.inactive(session)} if tab == "categories" else set(),
+        "macros": macros.list_macros(session, include_inactive=True) if tab == "macros" else [],
+        "rules": [(r, rule_form_values(r.body)) for r in triage.list_rules(session)] if tab == "triage" else [],
+        "model_versions": triage.list_models(session) if tab == "triage" else [],
+        "triage_targets": TARGETS,
+        "variables": VARIABLES,
+        "top_categories": categories.tree(session),
+    }
+
+
 @router.get("/admin/{tab}", response_class=HTMLResponse)
 def admin_tab(tab: str, request: Request, db: DB, page: Page) -> HTMLResponse:
     if tab not in TABS:
         return render(request, "error.html", status_code=404, message=tab, page=page)
     _require(page, Permission.STAFF_MANAGE if tab == "staff" else Permission.CONFIG_MANAGE)
     with db.read() as session:
-        context: dict[str, Any] = {
-            "tab": tab,
-            "teams": teams.list_teams(session),
-            "staff": accounts.list_users(session) if tab == "staff" else [],
-            "roles": list(Role),
-            "tree": categories.tree(session, include_inactive=True) if tab == "categories" else [],
-            "inactive": {c.slug for c in categories.inactive(session)} if tab == "categories" else set(),
-            "macros": macros.list_macros(session, include_inactive=True) if tab == "macros" else [],
-            "rules": [(r, rule_form_values(r.body)) for r in triage.list_rules(session)] if tab == "triage" else [],
-            "model_versions": triage.list_models(session) if tab == "triage" else [],
-            "triage_targets": TARGETS,
-            "variables": VARIABLES,
-            "top_categories": categories.tree(session),
-        }
+        context = _tab_context(session, tab)
     return render(request, "admin.html", page=page, **context)
 
 
@@ -80,19 +97,18 @@ def create_team(
     parent: Annotated[str, Form(max_length=48)] = "",
 ) -> Response:
     _require(page, Permission.CONFIG_MANAGE)
-    try:
-        with db.write() as session:
-            teams.create_team(
-                session,
-                slug=slug.strip(),
-                name_zh=name_zh.strip(),
-                name_en=name_en.strip(),
-                parent=parent or None,
-                actor=page.actor,
-            )
-    except HuiyingError as exc:
-        return _done("teams", exc.message)
-    return _done("teams")
+    return _change(
+        db,
+        "teams",
+        lambda session: teams.create_team(
+            session,
+            slug=slug.strip(),
+            name_zh=name_zh.strip(),
+            name_en=name_en.strip(),
+            parent=parent or None,
+            actor=page.actor,
+        ),
+    )
 
 
 @router.post("/admin/teams/{slug}")
@@ -105,39 +121,37 @@ def update_team(
     active: Annotated[str | None, Form()] = None,
 ) -> Response:
     _require(page, Permission.CONFIG_MANAGE)
-    try:
-        with db.write() as session:
-            teams.update_team(
-                session,
-                teams.team_by_slug(session, slug),
-                actor=page.actor,
-                name_zh=name_zh.strip(),
-                name_en=name_en.strip(),
-                active=active == "on",
-            )
-    except HuiyingError as exc:
-        return _done("teams", exc.message)
-    return _done("teams")
+    return _change(
+        db,
+        "teams",
+        lambda session: teams.update_team(
+            session,
+            teams.team_by_slug(session, slug),
+            actor=page.actor,
+            name_zh=name_zh.strip(),
+            name_en=name_en.strip(),
+            active=active == "on",
+        ),
+    )
 
 
 @router.post("/admin/staff")
 def create_staff(request: Request, db: DB, page: Page) -> Response:
     _require(page, Permission.STAFF_MANAGE)
     form = request.state.form
-    try:
-        with db.write() as session:
-            accounts.create_user(
-                session,
-                email=str(form.get("email", "")),
-                password=str(form.get("password", "")),
-                role=Role(str(form.get("role", "agent"))),
-                display_name=str(form.get("display_name", "")).strip() or None,
-                team_slugs=[str(v) for v in form.getlist("teams")],
-                actor=page.actor,
-            )
-    except (HuiyingError, ValueError) as exc:
-        return _done("staff", getattr(exc, "message", str(exc)))
-    return _done("staff")
+    return _change(
+        db,
+        "staff",
+        lambda session: accounts.create_user(
+            session,
+            email=str(form.get("email", "")),
+            password=str(form.get("password", "")),
+            role=Role(str(form.get("role", "agent"))),
+            display_name=str(form.get("display_name", "")).strip() or None,
+            team_slugs=[str(v) for v in form.getlist("teams")],
+            actor=page.actor,
+        ),
+    )
 
 
 @router.post("/admin/staff/{email}")
@@ -147,24 +161,22 @@ def update_staff(email: str, request: Request, db: DB, page: Page) -> Response:
     active = form.get("active") == "on"
     if not active and email.strip().lower() == page.user.email:
         return _done("staff", "you cannot deactivate your own account")
-    try:
-        with db.write() as session:
-            accounts.update_user(
-                session,
-                accounts.user_by_email(session, email),
-                actor=page.actor,
-                role=Role(str(form.get("role"))),
-                team_slugs=[str(v) for v in form.getlist("teams")],
-                active=active,
-                display_name=str(form.get("display_name", "")).strip() or None,
-                password=str(form.get("password")) if form.get("password") else None,
-            )
-    except (HuiyingError, ValueError) as exc:
-        return _done("staff", getattr(exc, "message", str(exc)))
-    from huiying.api.deps import forget_all_tokens
-
-    forget_all_tokens()
-    return _done("staff")
+    response = _change(
+        db,
+        "staff",
+        lambda session: accounts.update_user(
+            session,
+            accounts.user_by_email(session, email),
+            actor=page.actor,
+            role=Role(str(form.get("role"))),
+            team_slugs=[str(v) for v in form.getlist("teams")],
+            active=active,
+            display_name=str(form.get("display_name", "")).strip() or None,
+            password=str(form.get("password")) if form.get("password") else None,
+        ),
+    )
+    forget_all_tokens()  # a role, team or active change must not wait for the token cache
+    return response
 
 
 @router.post("/admin/categories")
@@ -178,20 +190,19 @@ def create_category(
     default_team: Annotated[str, Form(max_length=48)] = "",
 ) -> Response:
     _require(page, Permission.CONFIG_MANAGE)
-    try:
-        with db.write() as session:
-            categories.create(
-                session,
-                slug=slug.strip(),
-                name_zh=name_zh.strip(),
-                name_en=name_en.strip(),
-                parent=parent or None,
-                default_team=default_team or None,
-                actor=page.actor,
-            )
-    except HuiyingError as exc:
-        return _done("categories", exc.message)
-    return _done("categories")
+    return _change(
+        db,
+        "categories",
+        lambda session: categories.create(
+            session,
+            slug=slug.strip(),
+            name_zh=name_zh.strip(),
+            name_en=name_en.strip(),
+            parent=parent or None,
+            default_team=default_team or None,
+            actor=page.actor,
+        ),
+    )
 
 
 @router.post("/admin/categories/{slug}")
@@ -206,20 +217,19 @@ def update_category(
     active: Annotated[str | None, Form()] = None,
 ) -> Response:
     _require(page, Permission.CONFIG_MANAGE)
-    try:
-        with db.write() as session:
-            categories.update(
-                session,
-                categories.find(session, slug, parent or None),
-                actor=page.actor,
-                name_zh=name_zh.strip(),
-                name_en=name_en.strip(),
-                default_team=default_team,
-                active=active == "on",
-            )
-    except HuiyingError as exc:
-        return _done("categories", exc.message)
-    return _done("categories")
+    return _change(
+        db,
+        "categories",
+        lambda session: categories.update(
+            session,
+            categories.find(session, slug, parent or None),
+            actor=page.actor,
+            name_zh=name_zh.strip(),
+            name_en=name_en.strip(),
+            default_team=default_team,
+            active=active == "on",
+        ),
+    )
 
 
 @router.post("/admin/macros")
@@ -232,19 +242,18 @@ def create_macro(
     category: Annotated[str, Form(max_length=48)] = "",
 ) -> Response:
     _require(page, Permission.CONFIG_MANAGE)
-    try:
-        with db.write() as session:
-            macros.create_macro(
-                session,
-                name=name.strip(),
-                body=body,
-                language=language,
-                category=category or None,
-                actor=page.actor,
-            )
-    except HuiyingError as exc:
-        return _done("macros", exc.message)
-    return _done("macros")
+    return _change(
+        db,
+        "macros",
+        lambda session: macros.create_macro(
+            session,
+            name=name.strip(),
+            body=body,
+            language=language,
+            category=category or None,
+            actor=page.actor,
+        ),
+    )
 
 
 @router.post("/admin/macros/{macro_id}")
@@ -259,21 +268,20 @@ def update_macro(
     active: Annotated[str | None, Form()] = None,
 ) -> Response:
     _require(page, Permission.CONFIG_MANAGE)
-    try:
-        with db.write() as session:
-            macros.update_macro(
-                session,
-                macros.get_macro(session, macro_id),
-                actor=page.actor,
-                name=name.strip(),
-                body=body,
-                language=language,
-                category=category,
-                active=active == "on",
-            )
-    except HuiyingError as exc:
-        return _done("macros", exc.message)
-    return _done("macros")
+    return _change(
+        db,
+        "macros",
+        lambda session: macros.update_macro(
+            session,
+            macros.get_macro(session, macro_id),
+            actor=page.actor,
+            name=name.strip(),
+            body=body,
+            language=language,
+            category=category,
+            active=active == "on",
+        ),
+    )
 
 
 def rule_form_values(body: dict[str, Any]) -> dict[str, Any]:
@@ -322,34 +330,21 @@ def save_or_test_rule(request: Request, db: DB, page: Page) -> Response:
         try:
             with db.read() as session:
                 tried, hits = triage.test_rule(session, body)
+                context = _tab_context(session, "triage")
         except HuiyingError as exc:
             return _done("triage", exc.message)
-        with db.read() as session:
-            rules = [(r, rule_form_values(r.body)) for r in triage.list_rules(session)]
-            versions = triage.list_models(session)
-            tree = categories.tree(session)
+        test_result = {"tried": tried, "hits": hits}
         return render(
-            request,
-            "admin.html",
-            page=page,
-            tab="triage",
-            rules=rules,
-            model_versions=versions,
-            top_categories=tree,
-            triage_targets=TARGETS,
-            teams=[],
-            test_result={"tried": tried, "hits": hits},
-            draft=rule_form_values(body),
+            request, "admin.html", page=page, **context, test_result=test_result, draft=rule_form_values(body)
         )
-    try:
-        with db.write() as session:
-            if form.get("action") == "delete":
-                triage.delete_rule(session, body["id"], actor=page.actor)
-            else:
-                triage.save_rule(session, body, actor=page.actor)
-    except HuiyingError as exc:
-        return _done("triage", exc.message)
-    return _done("triage")
+
+    def save_or_delete(session: Session) -> None:
+        if form.get("action") == "delete":
+            triage.delete_rule(session, body["id"], actor=page.actor)
+        else:
+            triage.save_rule(session, body, actor=page.actor)
+
+    return _change(db, "triage", save_or_delete)
 
 
 @router.post("/admin/triage/models")
@@ -358,17 +353,16 @@ def model_action(request: Request, db: DB, page: Page) -> Response:
     _require(page, Permission.CONFIG_MANAGE)
     form = request.state.form
     target = str(form.get("target", ""))
-    try:
-        with db.write() as session:
-            if form.get("action") == "train":
-                if target not in TARGETS:
-                    raise HuiyingError(f"unknown target {target!r}")
-                outbox.enqueue(session, "triage_train", {"target": target, "by": page.actor.name})
-            else:
-                triage.activate(session, target=target, version=int(str(form.get("version", "-1"))), actor=page.actor)
-    except (HuiyingError, ValueError) as exc:
-        return _done("triage", getattr(exc, "message", str(exc)))
-    return _done("triage")
+
+    def train_or_activate(session: Session) -> None:
+        if form.get("action") == "train":
+            if target not in TARGETS:
+                raise HuiyingError(f"unknown target {target!r}")
+            outbox.enqueue(session, "triage_train", {"target": target, "by": page.actor.name})
+        else:
+            triage.activate(session, target=target, version=int(str(form.get("version", "-1"))), actor=page.actor)
+
+    return _change(db, "triage", train_or_activate)
 
 
 @router.get("/audit", response_class=HTMLResponse)

@@ -25,7 +25,7 @@ from huiying.categories import service as categories
 from huiying.errors import HuiyingError, NotFound, RateLimited
 from huiying.portal import service as portal
 from huiying.portal.links import number_from_token, portal_token
-from huiying.tickets import attachments, intake, present
+from huiying.tickets import attachments, intake, present, repository
 from huiying.tickets.enums import Channel
 from huiying.tickets.models import Attachment, Ticket
 from huiying.tickets.schemas import FeedbackIn
@@ -279,7 +279,7 @@ def portal_page(token: str, request: Request, db: DB, settings: AppSettings) -> 
         )
         others = [
             (present.ticket_out(o), portal_token(settings.resolved_secret_key, o.number))
-            for o in portal.sibling_tickets(session, ticket)
+            for o in repository.same_person_tickets(session, ticket, limit=20)
         ]
         context: dict[str, Any] = {
             "ticket": present.ticket_out(ticket, files=files),

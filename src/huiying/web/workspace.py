@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiying.accounts import access
@@ -94,20 +94,6 @@ def ticket_list(request: Request, db: DB, settings: AppSettings, page: Page) -> 
     return render(request, template, page=page, **context)
 
 
-def _other_tickets(session: Session, ticket: Ticket, page: StaffPage) -> list[Ticket]:
-    conditions = []
-    if ticket.user_id:
-        conditions.append(Ticket.user_id == ticket.user_id)
-    if ticket.contact_digest:
-        conditions.append(Ticket.contact_digest == ticket.contact_digest)
-    if not conditions:
-        return []
-    rows = session.scalars(
-        select(Ticket).where(or_(*conditions), Ticket.id != ticket.id).order_by(Ticket.id.desc()).limit(10)
-    )
-    return [t for t in rows if access.can_see_team(page.actor, t.team_id)]
-
-
 @router.get("/tickets/{number}", response_class=HTMLResponse)
 def ticket_page(number: str, request: Request, db: DB, settings: AppSettings, page: Page) -> HTMLResponse:
     """The whole conversation, the timeline, the user's profile and the actions."""
@@ -146,7 +132,11 @@ def ticket_page(number: str, request: Request, db: DB, settings: AppSettings, pa
                 present.event_out(e, n, reveal_pii=reveal)
                 for e, n in repository.timeline(session, ticket, family=family)
             ],
-            "others": [present.ticket_out(t, reveal_pii=reveal) for t in _other_tickets(session, ticket, page)],
+            "others": [
+                present.ticket_out(t, reveal_pii=reveal)
+                for t in repository.same_person_tickets(session, ticket, limit=10)
+                if access.can_see_team(page.actor, t.team_id)
+            ],
             "macros": macro_texts,
             "category_tree": categories.tree(session),
             "category_names": names,
