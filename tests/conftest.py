@@ -3,14 +3,17 @@
 PostgreSQL comes from HUIYING_TEST_DATABASE_URL. Without it the PostgreSQL half is skipped with
 a message, except under CI=true, where a missing or unreachable PostgreSQL fails the run.
 Each test gets an empty, migrated database: SQLite from a copied template file, PostgreSQL by
-truncating a database migrated once per test process.
+truncating a database migrated once per test process. The PostgreSQL databases are created on the
+server of HUIYING_TEST_DATABASE_URL under names unique to the run and dropped when it ends.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, Engine, make_url
 
 from huiying import migrate
 from huiying.accounts import service as accounts
@@ -51,23 +54,36 @@ def postgres_url() -> str | None:
     return url
 
 
-def _worker_database(base_url: str, suffix: str) -> str:
-    """A database of our own on the server of `base_url` (one per xdist worker)."""
+# Names unique to this run: two runs against one server (two developers, a developer and CI)
+# never share or drop each other's databases; each is dropped when its fixture ends.
+RUN_ID = uuid.uuid4().hex[:10]
+
+
+def _admin_engine(url: URL) -> Engine:
+    return create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+@contextmanager
+def scratch_database(base_url: str, suffix: str) -> Iterator[str]:
+    """A new database on the server of `base_url`, unique to this run; dropped afterwards."""
     url = make_url(base_url)
-    name = f"huiying_test_{suffix}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"huiying_test_{RUN_ID}_{suffix}"
+    admin = _admin_engine(url)
     try:
         with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # noqa: BLE001 - any failure: report it and skip or fail
+        admin.dispose()
         message = f"PostgreSQL at {url.render_as_string()} is not usable: {exc}"
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
     finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -93,11 +109,11 @@ def postgres_migrated(worker_id_suffix: str) -> Iterator[str]:
     base = postgres_url()
     if base is None:
         pytest.skip(f"PostgreSQL tests skipped: set {PG_ENV} to run them")
-    url = _worker_database(base, worker_id_suffix)
-    engine = create_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    yield url
+    with scratch_database(base, worker_id_suffix) as url:
+        engine = create_engine(url)
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield url
 
 
 def _truncate_all(database: Database) -> None:

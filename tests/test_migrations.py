@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from conftest import _worker_database, postgres_url
+from conftest import postgres_url, scratch_database
 from huiying import migrate
 from huiying.db import make_engine
 from huiying.models import metadata
@@ -24,7 +25,8 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path, worker_id_suffix: 
     base = postgres_url()
     if base is None:
         pytest.skip("PostgreSQL tests skipped: set HUIYING_TEST_DATABASE_URL to run them")
-    yield _worker_database(base, f"{worker_id_suffix}_migrations")
+    with scratch_database(base, f"{worker_id_suffix}_migrations_{uuid.uuid4().hex[:6]}") as url:
+        yield url
 
 
 def test_upgrade_matches_the_models_then_downgrade_and_upgrade_again(empty_url: str) -> None:
