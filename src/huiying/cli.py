@@ -41,7 +41,7 @@ def _database() -> Database:
     from huiying.privacy import crypto
 
     settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.ensure_data_dir()
     crypto.configure(settings.resolved_secret_key, settings.previous_secret_keys)
     wiring.install_handlers()
     return Database(settings.resolved_database_url)
@@ -70,7 +70,7 @@ def serve(
 
     settings = get_settings()
     logs.configure(settings.log_level)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.ensure_data_dir()
     settings.resolved_secret_key  # noqa: B018 - create the key file before workers race for it
     uvicorn.run(
         "huiying.app:create_app",

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     # Comma-separated older keys, still accepted while `huiying privacy rotate-keys` runs.
     previous_secret_keys_csv: str = Field(default="", validation_alias="HUIYING_PREVIOUS_SECRET_KEYS")
     base_url: str = "http://127.0.0.1:8000"
+    # Shared with the platform's own servers: they sign the user id of their logged-in user with
+    # it (portal/user_token.py), so the portal may list that user's tickets. Unset: no user tokens.
+    platform_user_secret: str = ""
     timezone: str = "Asia/Shanghai"
     ticket_number_prefix: str = "HY"
 
@@ -72,6 +75,13 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'huiying.db'}"
 
+    def ensure_data_dir(self) -> Path:
+        """The data directory, created (or narrowed to) owner-only: it holds keys and the database."""
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.data_dir.stat().st_mode & 0o077:
+            self.data_dir.chmod(0o700)
+        return self.data_dir
+
     @property
     def attachments_dir(self) -> Path:
         return self.data_dir / "attachments"
@@ -91,7 +101,7 @@ class Settings(BaseSettings):
 def _key_from_file(path: Path) -> str:
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     # O_EXCL: two processes starting at once must agree on one key.
     try:

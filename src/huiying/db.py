@@ -13,13 +13,14 @@ previous writer commits, where SQLite's own busy handler would sleep and poll.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -82,9 +83,29 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def _private_sqlite_file(url: str) -> None:
+    """Create the database file owner-only (0600) before SQLite opens it, or narrow an old one.
+
+    SQLite gives the -wal and -shm files the mode of the database file, so they follow. A
+    missing directory is created owner-only too; an existing one is the operator's choice.
+    """
+    name = make_url(url).database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = os.path.abspath(name)
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        for existing in (path, f"{path}-wal", f"{path}-shm"):
+            if os.path.exists(existing) and os.stat(existing).st_mode & 0o077:
+                os.chmod(existing, 0o600)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url` with the pragmas and pool this project relies on."""
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine)
         return engine
