@@ -165,6 +165,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ticket.status_changed": ("状态已更新", "Status updated"),
     "ticket.merged": ("已合并", "Merged"),
     "ticket.download": ("下载", "Download"),
+    "ticket.status_now": ("当前：{status}", "Now: {status}"),
+    "ticket.closed_no_reply": (
+        "工单已关闭，不能再回复用户；如需回复，请先将状态改为“处理中”重新打开。内部备注仍可添加。",
+        "This ticket is closed: replies to the user are not possible until it is reopened (set it to Open). "
+        "Internal notes are still possible.",
+    ),
+    "ticket.merged_no_reply": (
+        "工单已合并，不能再回复或备注，请在合并后的工单上处理：",
+        "This ticket was merged: reply and add notes on the ticket it was merged into:",
+    ),
     # admin
     "admin.title": ("系统管理", "Administration"),
     "admin.teams": ("团队", "Teams"),

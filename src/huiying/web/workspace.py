@@ -24,7 +24,7 @@ from huiying.categories import service as categories
 from huiying.errors import Forbidden, HuiyingError, NotFound
 from huiying.macros import service as macros
 from huiying.portal.links import portal_url
-from huiying.tickets import attachments, present, repository, service
+from huiying.tickets import attachments, lifecycle, present, repository, service
 from huiying.tickets.access import get_ticket_for
 from huiying.tickets.enums import Channel, Priority, Status
 from huiying.tickets.models import Attachment, Ticket
@@ -142,7 +142,8 @@ def ticket_page(number: str, request: Request, db: DB, settings: AppSettings, pa
             "category_names": names,
             "teams": accounts.list_teams(session),
             "staff": _staff_choices(session),
-            "allowed_statuses": [s for s in Status if s != Status.MERGED],
+            # Only the moves the status flow accepts from here: a refused one would only error.
+            "allowed_statuses": [s for s in Status if s in lifecycle.ALLOWED[Status(ticket.status)]],
             "priorities": list(Priority),
             "can_write": access.has(page.actor, Permission.TICKET_WRITE),
             "can_merge": access.has(page.actor, Permission.TICKET_MERGE),
