@@ -14,6 +14,10 @@ Starter models (trained on public data from other domains) never overrule a rule
 confidence is calibrated on that data, not on this platform's feedback. Priority is never
 lowered by a model: the most urgent of the rule's and a confident model's answer wins, and a
 VIP is at least `high`.
+
+A rule that asks for a person (`needs_refinement`) and sets a category asks about that category:
+when the category was decided otherwise (the user's choice, a confident platform model) the
+request lapses. Rules with no category of their own (self-harm, minors) always ask.
 """
 
 from __future__ import annotations
@@ -211,13 +215,16 @@ def decide(
         min_confidence=min_confidence,
         model_trust=model_trust,
     )
+    refinement = set(outcome.refinement_rule_ids)
+    if outcome.category and category.source != "rule":
+        refinement.discard(outcome.category.rule_id)
     language, confidence = detect_language(text)
     return Triage(
         category=category,
         priority=priority,
         sentiment=sentiment,
         language=FieldDecision(language, confidence, "model", "character classes"),
-        needs_refinement=low_confidence or outcome.needs_refinement,
+        needs_refinement=low_confidence or bool(refinement),
         tags=outcome.tag_names,
         rule_reasons=tuple(outcome.reasons()),
     )

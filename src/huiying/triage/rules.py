@@ -39,7 +39,9 @@ Regular expressions
 Merging
   category+subcategory: the matching rule with the highest `weight` (ties: override_model, then
   the longer matched text, then the earlier rule). priority: the most urgent. sentiment: the
-  strongest (angry > negative > positive > neutral). tags: the union. needs_refinement: any.
+  strongest (angry > negative > positive > neutral). tags: the union. needs_refinement: any
+  rule without a category, plus the rule that decided the category — a catch-all ("主播") that
+  lost the category to a specific rule asked a person about a category nobody chose.
   Each decision names the rule that made it and carries that rule's `override_model` flag: the
   caller lets such a decision win over the learned model even when the model is confident.
 """
@@ -832,7 +834,7 @@ def _merge(matches: Sequence[tuple[_Compiled, RuleMatch, int]]) -> RuleOutcome:
     best_priority: tuple[int, bool, int, int] | None = None
     best_sentiment: tuple[int, bool, int, int] | None = None
     tags: dict[str, list[str]] = {}
-    refine: list[str] = []
+    refine: list[Rule] = []
     for item, _match, specificity in matches:
         rule = item.rule
         if rule.category is not None:
@@ -853,14 +855,16 @@ def _merge(matches: Sequence[tuple[_Compiled, RuleMatch, int]]) -> RuleOutcome:
         for tag in rule.tags:
             tags.setdefault(tag, []).append(rule.id)
         if rule.needs_refinement:
-            refine.append(rule.id)
+            refine.append(rule)
+    # A category rule's request for a person is about its category: it lapses when another won.
+    winner = category.rule_id if category else None
     return RuleOutcome(
         matches=tuple(match for _item, match, _s in matches),
         category=category,
         priority=priority,
         sentiment=sentiment,
         tags=tuple(TagDecision(tag, tuple(ids)) for tag, ids in tags.items()),
-        refinement_rule_ids=tuple(refine),
+        refinement_rule_ids=tuple(r.id for r in refine if r.category is None or r.id == winner),
     )
 
 
