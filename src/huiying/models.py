@@ -6,6 +6,7 @@ from huiying.categories.models import Category
 from huiying.db import Base
 from huiying.macros.models import Macro
 from huiying.moderation.models import Freeze
+from huiying.portal.models import PortalCode
 from huiying.quality.models import QAReview
 from huiying.tickets.models import (
     Attachment,
@@ -34,6 +35,7 @@ __all__ = [
     "Message",
     "ModelVersion",
     "OutboxJob",
+    "PortalCode",
     "QAReview",
     "Team",
     "TeamMember",
