@@ -91,8 +91,13 @@ def worker(
     settings = get_settings()
     if not settings.broker_url:
         _fail("HUIYING_BROKER_URL is not set: without a broker, `huiying serve` runs the jobs itself")
+    from celery import signals
+
+    from huiying import logs
     from huiying.worker.celery_app import make_celery
 
+    # Our masked log set-up instead of Celery's: a failing job's traceback may quote personal data.
+    signals.setup_logging.connect(lambda **_: logs.configure(settings.log_level), weak=False)
     celery = make_celery(settings.broker_url or "")
     celery.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=threads"])
 

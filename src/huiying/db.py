@@ -103,16 +103,19 @@ def _private_sqlite_file(url: str) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url` with the pragmas and pool this project relies on."""
+    """An engine for `url` with the pragmas and pool this project relies on.
+
+    Statement parameters are hidden from error texts: they are message bodies, contacts, names.
+    """
     if url.startswith("sqlite"):
         _private_sqlite_file(url)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
     # The pool is as large as the web process's thread pool (40), so a busy process reuses
     # connections instead of opening and closing overflow ones. No pre-ping: a round trip per
     # checkout; a connection broken by a server restart is detected when used and replaced.
-    return create_engine(url, pool_size=40, max_overflow=10, pool_recycle=1800)
+    return create_engine(url, pool_size=40, max_overflow=10, pool_recycle=1800, hide_parameters=True)
 
 
 def _run_after_commit(session: Session) -> None:

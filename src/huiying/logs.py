@@ -1,10 +1,32 @@
-"""Logging set-up: every line passes through the PII mask before it is written."""
+"""Logging set-up: every line passes through the PII mask before it is written.
+
+The mask is applied to the formatted line — message, exception text and traceback together —
+because a database error carries the failing row or key in its text (PostgreSQL's DETAIL) and
+SQLAlchemy would print the statement's parameters. Engines hide parameters (db.py); this is the
+net behind that for every other logger (uvicorn's, Celery's, a library's).
+"""
 
 from __future__ import annotations
 
 import logging
+import re
+from typing import IO
 
 from huiying.privacy.masking import mask_text
+
+# `[parameters: (...)]` of an engine without hide_parameters; PostgreSQL's DETAIL lines that
+# quote the row or the key that failed.
+_PARAMETERS = re.compile(r"^\[parameters: .*$", re.MULTILINE)
+_FAILING_ROW = re.compile(r"Failing row contains \(.*\)")
+_KEY_VALUE = re.compile(r"Key \(([^)]*)\)=\(.*?\)(?= already exists| is not present|\s*$)", re.MULTILINE)
+
+
+def mask_log_text(text: str) -> str:
+    """A log line with personal data masked and statement values removed."""
+    text = _PARAMETERS.sub("[parameters hidden]", text)
+    text = _FAILING_ROW.sub("Failing row contains (…)", text)
+    text = _KEY_VALUE.sub(r"Key (\1)=(…)", text)
+    return mask_text(text)
 
 
 class MaskPersonalData(logging.Filter):
@@ -18,14 +40,24 @@ class MaskPersonalData(logging.Filter):
         return True
 
 
-def configure(level: str = "INFO") -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+class MaskingFormatter(logging.Formatter):
+    """Formats the whole record (message, exception, stack) and masks the result."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_log_text(super().format(record))
+
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure(level: str = "INFO", stream: IO[str] | None = None) -> None:
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(MaskingFormatter(FORMAT))
     handler.addFilter(MaskPersonalData())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # uvicorn's own loggers propagate to ours, so its access log is masked too.
+    # uvicorn's own loggers propagate to ours, so whatever they write is masked too.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
