@@ -213,6 +213,8 @@ class LiveServer:
     base_url: str
     db: Database
     admin_token: str
+    # The served app itself, so a test can add a route (e.g. one that fails) while it runs.
+    app: Any = None
 
     @property
     def admin_headers(self) -> dict[str, str]:
@@ -237,9 +239,8 @@ def live_server(settings: Settings, db: Database) -> Iterator[LiveServer]:
     import uvicorn
 
     port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings, db), host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
-    )
+    app = create_app(settings, db)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -253,7 +254,7 @@ def live_server(settings: Settings, db: Database) -> Iterator[LiveServer]:
         accounts.create_user(session, email="live-admin@example.com", password=PASSWORD, role=Role.ADMIN)
     token = httpx.post(f"{base}/api/v1/auth/token", json={"email": "live-admin@example.com", "password": PASSWORD})
     try:
-        yield LiveServer(base, db, token.json()["access_token"])
+        yield LiveServer(base, db, token.json()["access_token"], app)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from huiying import __version__, web, wiring
 from huiying.accounts.api import router as accounts_router
 from huiying.api import errors
-from huiying.api.middleware import BodyLimit, Metrics, RejectNulBytes
+from huiying.api.middleware import BodyLimit, ContainErrors, Metrics, RejectNulBytes
 from huiying.api.ratelimit import Limits
 from huiying.api.system import router as system_router
 from huiying.audit.api import router as audit_router
@@ -33,6 +33,7 @@ from huiying.triage.service import runtime as triage_runtime
 from huiying.web import admin as web_admin
 from huiying.web import auth as web_auth
 from huiying.web import live as web_live
+from huiying.web import portal_identity as web_portal_identity
 from huiying.web import public as web_public
 from huiying.web import workspace as web_workspace
 from huiying.web.security import SecurityHeaders
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         web_live.router,
         web_admin.router,
         web_public.router,
+        web_portal_identity.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(web.__file__).parent / "static"), name="static")
@@ -125,6 +127,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             return settings.max_attachment_bytes + MIB  # room for the multipart framing
         return settings.max_json_bytes
 
+    # Innermost first: an unexpected error becomes a 500 inside the other middleware, so it
+    # carries the security headers and leaves the connection usable.
+    app.add_middleware(ContainErrors)
     app.add_middleware(BodyLimit, limit_for=limit_for)
     app.add_middleware(RejectNulBytes)
     app.add_middleware(SecurityHeaders)

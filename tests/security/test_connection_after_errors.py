@@ -1,0 +1,73 @@
+"""What a client's connection goes through when the answer is an error, against real uvicorn:
+a 500 leaves a kept-alive connection usable, and a client that sends a too-large body in full
+before it reads (urllib, requests, http.client) still reads the 413."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from urllib.parse import urlsplit
+
+import pytest
+
+from conftest import LiveServer
+from huiying.config import MIB
+
+
+def _connection(live_server: LiveServer) -> http.client.HTTPConnection:
+    address = urlsplit(live_server.base_url)
+    return http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=30)
+
+
+def _fails() -> None:
+    raise RuntimeError("a bug in a handler")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_500_keeps_the_connection_usable(live_server: LiveServer) -> None:
+    live_server.app.add_api_route("/test-only/fails", _fails)
+    connection = _connection(live_server)
+    connection.request("GET", "/test-only/fails")
+    failed = connection.getresponse()
+    body = json.loads(failed.read())
+    assert failed.status == 500
+    assert body["error"]["code"] == "internal_error"
+    assert failed.getheader("x-content-type-options") == "nosniff"  # security headers on a 500 too
+    assert failed.getheader("x-frame-options") == "DENY"
+    assert (failed.getheader("connection") or "").lower() != "close"
+    socket_used = connection.sock
+    connection.request("GET", "/healthz")
+    after = connection.getresponse()
+    assert after.status == 200, after.read()
+    after.read()
+    assert connection.sock is socket_used  # the same kept-alive connection, not a new one
+    connection.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_body_sent_in_full_before_reading_gets_its_413(live_server: LiveServer) -> None:
+    body = b'{"description": "' + b"x" * (3 * MIB) + b'"}'
+    connection = _connection(live_server)
+    # http.client writes the whole body before it reads a byte of the answer, as urllib does.
+    connection.request("POST", "/api/v1/feedback", body=body, headers={"content-type": "application/json"})
+    answer = connection.getresponse()
+    assert answer.status == 413
+    assert json.loads(answer.read())["error"]["code"] == "payload_too_large"
+    connection.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_chunked_body_over_the_limit_gets_its_413(live_server: LiveServer) -> None:
+    chunks = [b'{"description": "'] + [b"x" * 65536] * 48 + [b'"}']  # 3 MiB, no Content-Length
+    connection = _connection(live_server)
+    connection.request(
+        "POST",
+        "/api/v1/feedback",
+        body=iter(chunks),
+        headers={"content-type": "application/json"},
+        encode_chunked=True,
+    )
+    answer = connection.getresponse()
+    assert answer.status == 413
+    assert json.loads(answer.read())["error"]["code"] == "payload_too_large"
+    connection.close()
