@@ -27,7 +27,7 @@ install: $(VENV)/.installed
 
 run: install
 	$(BIN)/huiying db upgrade
-	$(BIN)/huiying bootstrap --demo-if-empty
+	$(BIN)/huiying bootstrap --demo-if-empty --host $(HOST) --port $(PORT)
 	$(BIN)/huiying serve --host $(HOST) --port $(PORT)
 
 demo: install

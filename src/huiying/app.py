@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from huiying import __version__, web, wiring
 from huiying.accounts.api import router as accounts_router
 from huiying.api import errors
+from huiying.api.access_log import AccessLog
 from huiying.api.middleware import BodyLimit, ContainErrors, Metrics, RejectNulBytes
 from huiying.api.ratelimit import Limits
 from huiying.api.system import router as system_router
@@ -134,4 +135,5 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(RejectNulBytes)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(Metrics)
+    app.add_middleware(AccessLog)
     return app

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import secrets
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from huiying.accounts.actor import Actor, ActorType
-from huiying.config import get_settings
+from huiying.config import Settings, get_settings
 from huiying.db import Database
 
 app = typer.Typer(help="Huiying (回应): user-feedback handling.", no_args_is_help=True)
@@ -57,6 +58,41 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def listen_url(host: str, port: int) -> str:
+    """The address of a server listening on `host`:`port`, as a browser on this machine reaches it."""
+    shown = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104 - only read
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+
+
+def _settings_for_address(host: str, port: int) -> Settings:
+    """The settings, with links following the listening address unless HUIYING_BASE_URL is set.
+
+    The variable (not only this process's settings) is set so that uvicorn's worker processes,
+    which read their settings afresh, agree.
+    """
+    if not os.environ.get("HUIYING_BASE_URL"):
+        os.environ["HUIYING_BASE_URL"] = listen_url(host, port)
+        get_settings.cache_clear()
+    return get_settings()
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn serves the app (`serve` and the tests that start a real server).
+
+    Forwarded headers are believed only from HUIYING_TRUSTED_PROXIES: uvicorn's default trusts
+    loopback, so anything on the host (or a proxy that passes the header through) could pick
+    its client IP and walk past the per-IP limits. The access log is the app's own (AccessLog),
+    which cuts secrets out of paths; uvicorn's would log them.
+    """
+    proxies = list(settings.trusted_proxies)
+    return {
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": proxies or None,
+        "log_config": None,
+        "access_log": False,
+    }
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
@@ -64,22 +100,21 @@ def serve(
     workers: Annotated[int, typer.Option(help="server processes (needs PostgreSQL for >1)")] = 1,
 ) -> None:
     """The web UI and API (plus in-process jobs when no broker is configured)."""
+    import logging
+
     import uvicorn
 
     from huiying import logs
 
-    settings = get_settings()
+    settings = _settings_for_address(host, port)
     logs.configure(settings.log_level)
     settings.ensure_data_dir()
     settings.resolved_secret_key  # noqa: B018 - create the key file before workers race for it
+    logging.getLogger("huiying.serve").info(
+        "serving on %s; links use %s (HUIYING_BASE_URL)", listen_url(host, port), settings.base_url
+    )
     uvicorn.run(
-        "huiying.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
-        access_log=False,
+        "huiying.app:create_app", factory=True, host=host, port=port, workers=workers, **server_options(settings)
     )
 
 
@@ -190,11 +225,13 @@ def teams_list() -> None:
 @app.command()
 def bootstrap(
     demo_if_empty: Annotated[bool, typer.Option(help="load the demo data set into an empty database")] = False,
+    host: Annotated[str, typer.Option(help="where `serve` will listen (for the printed link)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="the port `serve` will use (for the printed link)")] = 8000,
 ) -> None:
     """First-run set-up for `make run`: defaults, an admin account, optionally demo data."""
     from huiying import bootstrap as setup
 
-    settings = get_settings()
+    settings = _settings_for_address(host, port)
     database = _database()
     password_file = settings.data_dir / "initial_admin_password"
     with database.write() as session:

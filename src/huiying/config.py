@@ -25,7 +25,11 @@ class Settings(BaseSettings):
     secret_key: str = ""
     # Comma-separated older keys, still accepted while `huiying privacy rotate-keys` runs.
     previous_secret_keys_csv: str = Field(default="", validation_alias="HUIYING_PREVIOUS_SECRET_KEYS")
+    # Without HUIYING_BASE_URL, `huiying serve` sets it to the address it listens on.
     base_url: str = "http://127.0.0.1:8000"
+    # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For and -Proto are
+    # believed. None by default: otherwise any client could pick its IP for the rate limits.
+    trusted_proxies_csv: str = Field(default="", validation_alias="HUIYING_TRUSTED_PROXIES")
     # Shared with the platform's own servers: they sign the user id of their logged-in user with
     # it (portal/user_token.py), so the portal may list that user's tickets. Unset: no user tokens.
     platform_user_secret: str = ""
@@ -85,6 +89,10 @@ class Settings(BaseSettings):
     @property
     def attachments_dir(self) -> Path:
         return self.data_dir / "attachments"
+
+    @property
+    def trusted_proxies(self) -> tuple[str, ...]:
+        return tuple(p.strip() for p in self.trusted_proxies_csv.split(",") if p.strip())
 
     @property
     def previous_secret_keys(self) -> tuple[str, ...]:
