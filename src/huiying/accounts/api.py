@@ -34,8 +34,6 @@ from huiying.api.deps import (
     Staff,
     bearer,
     client_ip,
-    forget_all_tokens,
-    forget_token,
 )
 from huiying.api.ratelimit import limits_of
 from huiying.api.responses import json_model, json_models
@@ -104,7 +102,6 @@ def logout(
     if credentials is not None:
         with db.write() as session:
             service.revoke_token(session, credentials.credentials)
-        forget_token(credentials.credentials)
     return Response(status_code=204)
 
 
@@ -226,7 +223,6 @@ def update_staff(email: str, body: StaffPatch, db: DB, actor: Staff) -> Response
             password=changes.get("password"),
         )
         answer = json_model(staff_out(user))
-    forget_all_tokens()  # a role, team or active change must not wait for the cache
     return answer
 
 
@@ -265,5 +261,4 @@ def revoke_api_key(key_id: PathId, db: DB, actor: Staff) -> Response:
     access.require(actor, Permission.APIKEY_MANAGE)
     with db.write() as session:
         answer = json_model(api_key_out(service.revoke_api_key(session, key_id=key_id, actor=actor)))
-    forget_all_tokens()
     return answer

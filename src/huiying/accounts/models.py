@@ -46,6 +46,9 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Raised by every change to what this person may do (accounts/rights.py); every process
+    # compares it with the one its cached rights were built at, so a change applies at once.
+    rights_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     teams: Mapped[list[Team]] = relationship(secondary="team_members", lazy="selectin")
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from huiying.accounts import passwords, teams, tokens
+from huiying.accounts import passwords, rights, teams, tokens
 from huiying.accounts.access import API_KEY_SCOPES
 from huiying.accounts.actor import SYSTEM, Actor, ActorType
 from huiying.accounts.models import AccessToken, User
@@ -111,7 +111,8 @@ def update_user(
     display_name: str | None = None,
     password: str | None = None,
 ) -> User:
-    """Change a staff account; deactivating it revokes all its tokens at once."""
+    """Change a staff account; deactivating it revokes all its tokens at once, and any change
+    to role, teams, name or active applies to the person's next request in every process."""
     before = _describe(user)
     if role is not None:
         user.role = role.value
@@ -127,6 +128,8 @@ def update_user(
         if not active:
             revoke_all_tokens(session, user)
     after = _describe(user)
+    if after != before:
+        rights.changed(session, [user.id])
     if after != before or password is not None:
         audit.record(
             session,
@@ -293,6 +296,21 @@ def revoke_all_tokens(session: Session, user: User) -> None:
         .where(AccessToken.user_id == user.id, AccessToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
+
+
+def token_rights_version(session: Session, token_hash: str) -> int | None:
+    """The owner's rights version while the token works; None once it is revoked, expired or
+    its owner deactivated. One indexed single-row read: the per-request check of a cached token."""
+    row = session.execute(
+        select(AccessToken.revoked_at, AccessToken.expires_at, User.active, User.rights_version)
+        .join(User, User.id == AccessToken.user_id)
+        .where(AccessToken.token_hash == token_hash)
+    ).one_or_none()
+    if row is None or row.revoked_at is not None or not row.active:
+        return None
+    if row.expires_at is not None and row.expires_at <= utcnow():
+        return None
+    return int(row.rights_version)
 
 
 def resolve_token(session: Session, token: str) -> AccessToken:

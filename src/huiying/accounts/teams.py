@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from huiying.accounts import rights
 from huiying.accounts.actor import Actor
 from huiying.accounts.defaults import DEFAULT_TEAMS
 from huiying.accounts.models import Team, User
@@ -59,6 +60,10 @@ def create_team(session: Session, *, slug: str, name_zh: str, name_en: str, pare
     )
     session.add(team)
     session.flush()
+    if team.parent_id is not None:
+        # Members of the teams above now see this one too; team trees change rarely, so
+        # everyone's cached rights are rebuilt rather than working out whose.
+        rights.changed(session, None)
     audit.record(
         session,
         actor=actor,
@@ -101,6 +106,7 @@ def set_membership(session: Session, team: Team, user: User, *, member: bool, ac
         user.teams = [t for t in user.teams if t.id != team.id]
     else:
         return
+    rights.changed(session, [user.id])
     audit.record(
         session,
         actor=actor,
@@ -129,4 +135,6 @@ def ensure_default_teams(session: Session) -> int:
         session.flush()
         existing[seed.slug] = team
         created += 1
+    if created:
+        rights.changed(session, None)  # a new sub-team widens what its parents' members see
     return created

@@ -28,11 +28,10 @@ def looks_like_token(value: str) -> bool:
 
 
 class TTLCache(Generic[V]):
-    """A small in-process cache of token lookups.
+    """A small in-process cache with a time limit per entry (the token lookups of api/deps.py).
 
-    Resolving a bearer token costs a database round trip on every API call; caching the answer
-    for a few seconds removes it from the hot path. The price is that a revoked token keeps
-    working in *other* processes for at most `ttl` seconds (this process forgets it at once).
+    A hit is never trusted alone: the caller checks it against the database's rights version
+    (accounts/rights.py), so what it saves is the rebuilding, not the check.
     """
 
     def __init__(self, *, ttl: float, max_entries: int = 10_000) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
@@ -40,33 +41,57 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-_actors: TTLCache[Actor] = TTLCache(ttl=10.0)
+@dataclass(frozen=True)
+class _CachedActor:
+    actor: Actor
+    rights_version: int
 
 
-def _actor_for_token(db: Database, token: str) -> Actor:
+# Entries may live long: every use is checked against the database (see _actor_for_token).
+CACHE_SECONDS = 300.0
+_cache_lock = threading.Lock()
+
+
+def _actor_cache(request: Request) -> TTLCache[_CachedActor]:
+    """The token cache of this app, i.e. of this server process; two apps never share one."""
+    state = request.app.state
+    cache: TTLCache[_CachedActor] | None = getattr(state, "actor_cache", None)
+    if cache is None:
+        with _cache_lock:
+            cache = getattr(state, "actor_cache", None)
+            if cache is None:
+                cache = TTLCache(ttl=CACHE_SECONDS)
+                state.actor_cache = cache
+    return cache
+
+
+def _actor_for_token(db: Database, cache: TTLCache[_CachedActor], token: str) -> Actor:
+    """The staff member behind `token`, or Unauthenticated.
+
+    A cached actor is used only while the token still works and its owner's rights version is
+    the one it was built at — one indexed single-row read, so logout, revocation, deactivation
+    and rights changes made by any process apply to the very next request. Rebuilding (the
+    token, the person, their teams and the team tree) costs three queries; the cache saves those.
+    """
     key = tokens.digest(token)
-    cached = _actors.get(key)
-    if cached is not None:
-        return cached
     with db.read() as session:
-        row = accounts.resolve_token(session, token)
+        cached = cache.get(key)
+        if cached is not None:
+            version = accounts.token_rights_version(session, key)
+            if version == cached.rights_version:
+                return cached.actor
+            cache.forget(key)
+        row = accounts.resolve_token(session, token)  # Unauthenticated for a dead token
         scopes = frozenset(row.scopes) if row.kind == "api_key" and row.scopes else None
+        # The version is read with the token row, before the teams: rights built here are at
+        # least as new as the version they are stored under.
+        version = row.user.rights_version
         actor = accounts.actor_for(session, row.user, scopes=scopes)
         not_after = None
         if row.expires_at is not None:
             not_after = time.monotonic() + (row.expires_at - utcnow()).total_seconds()
-    _actors.put(key, actor, not_after=not_after)
+    cache.put(key, _CachedActor(actor, version), not_after=not_after)
     return actor
-
-
-def forget_token(token: str) -> None:
-    """Drop a token from this process's cache (after logout or revocation)."""
-    _actors.forget(tokens.digest(token))
-
-
-def forget_all_tokens() -> None:
-    """Drop every cached token lookup (after a change to roles, teams or keys)."""
-    _actors.clear()
 
 
 async def optional_staff(
@@ -77,9 +102,7 @@ async def optional_staff(
     """The staff member behind the bearer token, None without one; a bad token is a 401."""
     if credentials is None:
         return None
-    actor = _actors.get(tokens.digest(credentials.credentials))
-    if actor is None:
-        actor = await run_in_threadpool(_actor_for_token, db, credentials.credentials)
+    actor = await run_in_threadpool(_actor_for_token, db, _actor_cache(request), credentials.credentials)
     return replace(actor, ip=client_ip(request))
 
 

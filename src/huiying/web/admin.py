@@ -15,7 +15,7 @@ from huiying.accounts import access, teams
 from huiying.accounts import service as accounts
 from huiying.accounts.access import Permission
 from huiying.accounts.roles import Role
-from huiying.api.deps import DB, forget_all_tokens
+from huiying.api.deps import DB
 from huiying.audit import export as audit_export
 from huiying.audit import service as audit
 from huiying.categories import service as categories
@@ -175,7 +175,6 @@ def update_staff(email: str, request: Request, db: DB, page: Page) -> Response:
             password=str(form.get("password")) if form.get("password") else None,
         ),
     )
-    forget_all_tokens()  # a role, team or active change must not wait for the token cache
     return response
 
 

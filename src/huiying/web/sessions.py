@@ -7,7 +7,7 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from huiying.accounts.models import User
@@ -54,6 +54,19 @@ def find(session: Session, cookie: str | None) -> WebSession | None:
     if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.active:
         return None
     return row
+
+
+def rights_version(session: Session, cookie: str) -> int | None:
+    """The rights version of the session's person while the session lives; None once it has
+    ended (logout, expiry, deactivation). One indexed single-row read, for long-lived streams."""
+    row = session.execute(
+        select(WebSession.revoked_at, WebSession.expires_at, User.active, User.rights_version)
+        .join(User, User.id == WebSession.user_id)
+        .where(WebSession.id == _digest(cookie))
+    ).one_or_none()
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow() or not row.active:
+        return None
+    return int(row.rights_version)
 
 
 def needs_touch(row: WebSession) -> bool:
