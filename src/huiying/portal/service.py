@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from huiying.accounts.actor import Actor
 from huiying.config import Settings
 from huiying.errors import Conflict, NotFound
+from huiying.portal.proof import Proofs
 from huiying.privacy import crypto
 from huiying.tickets import repository, service
 from huiying.tickets.enums import Channel, Status
@@ -21,6 +22,24 @@ def find_by_number_and_contact(session: Session, *, number: str, contact: str) -
     if ticket is None or not contact.strip() or ticket.contact_digest not in crypto.candidate_digests(contact):
         raise NotFound("no ticket matches this number and contact", code="unknown_ticket")
     return ticket
+
+
+def proven_tickets(session: Session, proofs: Proofs, *, limit: int, exclude_id: int | None = None) -> list[Ticket]:
+    """The tickets of the user ids and contacts the visitor proved, newest first.
+
+    Only the proofs count: never the user id or contact of the ticket being viewed, which anyone
+    could have typed in at intake."""
+    conditions = []
+    if proofs.user_ids:
+        conditions.append(Ticket.user_id.in_(sorted(proofs.user_ids)))
+    if proofs.contact_digests:
+        conditions.append(Ticket.contact_digest.in_(sorted(proofs.contact_digests)))
+    if not conditions:
+        return []
+    statement = select(Ticket).where(or_(*conditions))
+    if exclude_id is not None:
+        statement = statement.where(Ticket.id != exclude_id)
+    return list(session.scalars(statement.order_by(Ticket.id.desc()).limit(limit)))
 
 
 def public_messages(session: Session, ticket: Ticket) -> list[Message]:

@@ -20,12 +20,14 @@ from huiying.audit import service as audit
 from huiying.kit.clock import utcnow
 from huiying.privacy import crypto
 from huiying.privacy.masking import mask_text
+from huiying.tickets import repository
 from huiying.tickets.models import Attachment, Message, Ticket, TicketEvent
 
 ERASED = "[已按用户要求删除 erased at the user's request]"
 
 
-def _tickets_of(session: Session, *, user_id: str | None, contact: str | None) -> list[Ticket]:
+def _tickets_of(session: Session, *, user_id: str | None, contact: str | None, lock: bool = False) -> list[Ticket]:
+    """The person's tickets by id; `lock`: for writing, in id order like every multi-ticket writer."""
     conditions = []
     if user_id:
         conditions.append(Ticket.user_id == user_id)
@@ -33,7 +35,8 @@ def _tickets_of(session: Session, *, user_id: str | None, contact: str | None) -
         conditions.append(Ticket.contact_digest.in_(crypto.candidate_digests(contact)))
     if not conditions:
         return []
-    return list(session.scalars(select(Ticket).where(or_(*conditions)).order_by(Ticket.id)))
+    statement = select(Ticket).where(or_(*conditions)).order_by(Ticket.id)
+    return list(session.scalars(repository.for_update(statement) if lock else statement))
 
 
 def export(session: Session, *, user_id: str | None, contact: str | None, actor: Actor) -> dict[str, Any]:
@@ -117,7 +120,7 @@ def erase(
     attachments_root: Path,
 ) -> Erasure:
     """Anonymise every ticket of the person; statistics-relevant fields are kept."""
-    tickets = _tickets_of(session, user_id=user_id, contact=contact)
+    tickets = _tickets_of(session, user_id=user_id, contact=contact, lock=True)
     ids = [t.id for t in tickets]
     pseudonym = _subject(user_id, contact)
     for ticket in tickets:

@@ -23,7 +23,7 @@ from huiying.config import Settings
 from huiying.errors import Forbidden, InvalidInput, NotFound
 from huiying.portal.links import portal_url
 from huiying.tickets import attachments, intake, present, repository, service
-from huiying.tickets.access import get_ticket_for
+from huiying.tickets.access import get_ticket_for, get_tickets_for
 from huiying.tickets.enums import PUBLIC_CHANNELS, Priority, Status
 from huiying.tickets.models import Attachment, Ticket
 from huiying.tickets.repository import TicketQuery
@@ -330,8 +330,7 @@ def list_attachments(number: str, db: DB, actor: Staff) -> Response:
 def merge(number: str, body: MergeIn, db: DB, actor: Staff) -> Response:
     """Merge this ticket into `into`; answers the ticket it was merged into."""
     with db.write() as session:
-        source = get_ticket_for(session, actor, number, permission=Permission.TICKET_MERGE)
-        target = get_ticket_for(session, actor, body.into, permission=Permission.TICKET_MERGE)
+        source, target = get_tickets_for(session, actor, [number, body.into], permission=Permission.TICKET_MERGE)
         service.merge(session, source, into=target, actor=actor)
     with db.read() as session:
         return _ticket_answer(db, session, actor, repository.get_by_number(session, target.number))

@@ -22,7 +22,7 @@ from huiying import events
 from huiying.accounts.actor import Actor
 from huiying.categories import service as categories
 from huiying.config import Settings
-from huiying.errors import Conflict, InvalidInput
+from huiying.errors import Conflict, Forbidden, InvalidInput
 from huiying.kit.clock import utcnow
 from huiying.kit.sql import dialect_insert
 from huiying.kit.text import document, search_tokens
@@ -52,6 +52,22 @@ def title_from(description: str) -> str:
     if len(first_line) <= TITLE_FROM_DESCRIPTION:
         return first_line or "(无标题)"
     return first_line[:TITLE_FROM_DESCRIPTION].rstrip() + "…"
+
+
+def with_vip(feedback: FeedbackIn, *, trusted: bool, vip_claimed: bool) -> FeedbackIn:
+    """The feedback with the VIP flag it may carry; Forbidden if it asks for more.
+
+    VIP raises the priority, so only staff and integrations with ticket:create (`trusted`) may
+    set it, or the platform itself through its signed user token with the VIP flag
+    (portal/user_token.py) — which marks the ticket VIP even when the body does not ask."""
+    if feedback.vip and not (trusted or vip_claimed):
+        raise Forbidden(
+            "only staff, an API key with ticket:create or the platform's signed user token with the VIP flag "
+            "(X-Huiying-User-Token) may set vip"
+        )
+    if vip_claimed and not feedback.vip:
+        return feedback.model_copy(update={"vip": True})
+    return feedback
 
 
 def _claim_key(session: Session, *, key: str, fingerprint: str, expires_at: datetime | None) -> IntakeKey | None:

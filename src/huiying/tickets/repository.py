@@ -24,7 +24,7 @@ from sqlalchemy import (
     union,
 )
 from sqlalchemy.dialects.postgresql import array
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from huiying.accounts.models import Team, User
 from huiying.errors import InvalidInput, NotFound
@@ -69,12 +69,38 @@ class TicketQuery:
     extra: list[ColumnElement[bool]] = field(default_factory=list)
 
 
-def get_by_number(session: Session, number: str) -> Ticket:
-    """The ticket with this number (typed loosely), or NotFound."""
-    ticket = session.scalar(select(Ticket).where(Ticket.number == normalise_number(number)))
+def for_update(statement: Select[Any]) -> Select[Any]:
+    """Lock the selected ticket rows until the transaction ends, and read them as they are now.
+
+    Every change to a ticket loads it through this, so two writers of one ticket run one after
+    the other and the second sees what the first wrote (no lost update, no event whose "old" is
+    stale). NO KEY UPDATE is the lock PostgreSQL's own UPDATE takes: it still lets others insert
+    rows that point at the ticket (events, messages), so a writer that holds the audit-log head
+    at commit never waits for a ticket lock. No joins in the locking statement: a PostgreSQL
+    statement that waited for the lock re-reads only the locked row, so a joined team or assignee
+    could belong to the version before (they load, current, when first used). A no-op on SQLite,
+    whose writers queue for the one write lock (BEGIN IMMEDIATE) anyway."""
+    locked = statement.options(lazyload("*")).with_for_update(of=Ticket, key_share=True)
+    return locked.execution_options(populate_existing=True)
+
+
+def get_by_number(session: Session, number: str, *, lock: bool = False) -> Ticket:
+    """The ticket with this number (typed loosely), or NotFound; `lock`: for writing (see
+    `for_update`)."""
+    statement = select(Ticket).where(Ticket.number == normalise_number(number))
+    ticket = session.scalar(for_update(statement) if lock else statement)
     if ticket is None:
         raise NotFound(f"no ticket {number!r}", code="unknown_ticket")
     return ticket
+
+
+def lock_by_numbers(session: Session, numbers: list[str]) -> dict[str, Ticket]:
+    """The tickets with these numbers, by normalised number, locked for writing in the order of
+    their ids: writers that need several tickets (a merge) lock them in one fixed order, so two
+    of them never wait for each other."""
+    wanted = {normalise_number(n) for n in numbers}
+    statement = for_update(select(Ticket).where(Ticket.number.in_(sorted(wanted))).order_by(Ticket.id))
+    return {ticket.number: ticket for ticket in session.scalars(statement)}
 
 
 def _search_condition(session: Session, q: str) -> ColumnElement[bool] | None:

@@ -315,6 +315,48 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "This ticket is closed. Reopen it if the problem persists.",
     ),
     "portal.others": ("您的其他反馈", "Your other feedback"),
+    "portal.contact": ("提交时填写的联系方式（手机或邮箱）", "The contact you gave (phone or email)"),
+    "portal.lookup_missing": (
+        "请填写工单号和提交时留下的联系方式。没有留联系方式的反馈，请通过通知里的链接查看",
+        "Enter the ticket number and the contact you gave. Feedback sent without a contact "
+        "opens from the link in its notification",
+    ),
+    "portal.see_all": ("查看我的全部反馈", "See all my feedback"),
+    "portal.see_all_hint": (
+        "为保护隐私，需先验证身份才能查看您的其他反馈",
+        "To protect your privacy, confirm who you are before your other feedback is shown",
+    ),
+    "portal.mine_title": ("我的全部反馈", "All my feedback"),
+    "portal.mine_none": ("还没有找到您的反馈", "No feedback found for you yet"),
+    "portal.mine_intro": (
+        "输入提交反馈时留下的手机号或邮箱，我们会发送一个验证码",
+        "Enter the phone number or email you gave with your feedback and we will send you a code",
+    ),
+    "portal.send_code": ("发送验证码", "Send code"),
+    "portal.code": ("验证码", "Code"),
+    "portal.code_sent": (
+        "如果该联系方式提交过反馈，验证码已发送，10 分钟内有效",
+        "If this contact has sent us feedback, a code is on its way; it is valid for 10 minutes",
+    ),
+    "portal.verify": ("验证", "Confirm"),
+    "portal.code_wrong": (
+        "验证码错误或已过期，请重新获取",
+        "The code is wrong or has expired; ask for a new one",
+    ),
+    "portal.code_again": ("重新获取验证码", "Get a new code"),
+    "portal.code_unavailable": (
+        "暂时无法发送验证码。请通过通知里的链接或在 App 内查看您的反馈",
+        "Codes cannot be sent at the moment. Open your feedback from its notification or in the app",
+    ),
+    "portal.contact_required": (
+        "请填写提交反馈时留下的手机号或邮箱",
+        "Enter the phone number or email you gave with your feedback",
+    ),
+    "portal.token_invalid": (
+        "App 提供的登录凭证无效或已过期，请从 App 重新打开",
+        "The sign-in from the app is not valid or has expired; open this page from the app again",
+    ),
+    "portal.forget": ("在此设备上退出", "Sign out on this device"),
 }
 
 

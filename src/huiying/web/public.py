@@ -238,9 +238,11 @@ def portal_lookup(
     return RedirectResponse(f"/portal/t/{portal_token(settings.resolved_secret_key, ticket.number)}", status_code=303)
 
 
-def _ticket_of_token(session: Session, settings: AppSettings, token: str) -> Ticket:
+def _ticket_of_token(session: Session, settings: AppSettings, token: str, *, lock: bool = False) -> Ticket:
+    """The ticket of a signed link; `lock` for the user's actions, which change it."""
     number = number_from_token(settings.resolved_secret_key, token)
-    ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+    statement = select(Ticket).where(Ticket.number == number)
+    ticket = session.scalar(repository.for_update(statement) if lock else statement)
     if ticket is None:
         raise NotFound("this link is not valid", code="bad_portal_link")
     return ticket
@@ -310,7 +312,7 @@ def _portal_action(
     try:
         limits_of(request).portal.check(ip=client_ip(request), user_id=None)
         with db.write() as session:
-            ticket = _ticket_of_token(session, settings, token)
+            ticket = _ticket_of_token(session, settings, token, lock=True)
             act(session, ticket, platform_user(ticket.user_id, ip=client_ip(request)))
     except HuiyingError as exc:
         return RedirectResponse(f"{back}?{urlencode({'error': exc.message})}", status_code=303)

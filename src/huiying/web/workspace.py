@@ -25,7 +25,7 @@ from huiying.errors import Forbidden, HuiyingError, NotFound
 from huiying.macros import service as macros
 from huiying.portal.links import portal_url
 from huiying.tickets import attachments, lifecycle, present, repository, service
-from huiying.tickets.access import get_ticket_for
+from huiying.tickets.access import get_ticket_for, get_tickets_for
 from huiying.tickets.enums import Channel, Priority, Status
 from huiying.tickets.models import Attachment, Ticket
 from huiying.tickets.repository import TicketQuery
@@ -265,8 +265,7 @@ def confirm_category(number: str, db: DB, page: Page) -> Response:
 def merge(number: str, db: DB, page: Page, into: Annotated[str, Form(max_length=32)]) -> Response:
     try:
         with db.write() as session:
-            source = get_ticket_for(session, page.actor, number, permission=Permission.TICKET_MERGE)
-            target = get_ticket_for(session, page.actor, into, permission=Permission.TICKET_MERGE)
+            source, target = get_tickets_for(session, page.actor, [number, into], permission=Permission.TICKET_MERGE)
             service.merge(session, source, into=target, actor=page.actor)
             target_number = target.number
     except HuiyingError as exc:

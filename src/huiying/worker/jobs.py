@@ -12,6 +12,7 @@ from typing import Any
 from huiying.channels import delivery
 from huiying.db import Database
 from huiying.moderation import compliance
+from huiying.portal import codes as portal_codes
 from huiying.triage import service as triage
 
 JobFunction = Callable[[Database, dict[str, Any]], None]
@@ -20,4 +21,5 @@ JOBS: dict[str, JobFunction] = {
     "deliver_message": delivery.deliver_message,
     "compliance_alert": compliance.send_alert,
     "triage_train": triage.train_job,
+    portal_codes.JOB: portal_codes.send_code_job,
 }
