@@ -31,6 +31,7 @@ from huiying.tickets.models import Attachment, Ticket
 from huiying.tickets.schemas import FeedbackIn
 from huiying.web import i18n
 from huiying.web.auth import render
+from huiying.web.portal_proofs import keep_proofs, proofs_of, take_user_token, user_claim
 from huiying.web.sessions import csrf_matches
 
 router = APIRouter(include_in_schema=False)
@@ -47,6 +48,8 @@ PREFILL = (
     "channel",
     "order_no",
     "room_id",
+    # The platform's signed token for its logged-in user (portal/user_token.py).
+    "user_token",
 )
 
 
@@ -119,9 +122,12 @@ def feedback_submit(
     channel: Annotated[str, Form(max_length=16)] = "web",
     order_no: Annotated[str, Form(max_length=64)] = "",
     room_id: Annotated[str, Form(max_length=64)] = "",
+    user_token: Annotated[str, Form(max_length=200)] = "",
     files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
     t = i18n.translator(i18n.language_of(request))
+    # An invalid or stale token (a form left open for days) only means: no proof, no VIP.
+    claim = user_claim(settings, user_id or None, user_token or None)
     values = {
         "description": description,
         "category": category,
@@ -137,6 +143,7 @@ def feedback_submit(
         "channel": channel,
         "order_no": order_no,
         "room_id": room_id,
+        "user_token": user_token,
     }
     if not _csrf_ok(request, csrf_token):
         return _feedback_page(request, db, values=values, error=t("login.csrf"), status_code=403)
@@ -166,6 +173,7 @@ def feedback_submit(
                 city=city or None,
                 links=links or None,
                 attachments=ids,
+                vip=claim is not None and claim.vip,
             )
             ticket = intake.create_ticket(session, feedback=feedback, actor=caller, settings=settings).ticket
             number = ticket.number
@@ -183,7 +191,10 @@ def feedback_submit(
             status_code=exc.status_code,
         )
     token = portal_token(settings.resolved_secret_key, number)
-    return RedirectResponse(f"/feedback/done?t={token}", status_code=303)
+    done = RedirectResponse(f"/feedback/done?t={token}", status_code=303)
+    if claim is not None:
+        keep_proofs(done, settings, proofs_of(request, settings).with_user(claim.user_id))
+    return done
 
 
 @router.get("/feedback/done", response_class=HTMLResponse)
@@ -205,13 +216,16 @@ def portal_lookup(
     request: Request,
     db: DB,
     settings: AppSettings,
-    number: Annotated[str, Form(max_length=40)],
-    contact: Annotated[str, Form(max_length=254)],
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    # No length limits here: a missing or overlong field is answered on this page, not as JSON.
+    number: Annotated[str, Form()] = "",
+    contact: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    """Ticket number plus the contact given at intake opens the status page."""
+    """Ticket number plus the contact given at intake opens that ticket's page (and no other:
+    knowing someone's phone number proves nothing)."""
     t = i18n.translator(i18n.language_of(request))
     token = _form_token(request)
+    number = number.strip()[:40]
 
     def again(message: str, status_code: int) -> HTMLResponse:
         page = render(
@@ -227,8 +241,12 @@ def portal_lookup(
 
     if not _csrf_ok(request, csrf_token):
         return again(t("login.csrf"), 403)
+    if not number or not contact.strip():
+        return again(t("portal.lookup_missing"), 422)
     try:
         limits_of(request).portal.check(ip=client_ip(request), user_id=None)
+        if len(contact) > 254:
+            raise NotFound("no ticket matches this number and contact")
         with db.read() as session:
             ticket = portal.find_by_number_and_contact(session, number=number, contact=contact)
     except RateLimited:
@@ -250,7 +268,14 @@ def _ticket_of_token(session: Session, settings: AppSettings, token: str, *, loc
 
 @router.get("/portal/t/{token}", response_class=HTMLResponse)
 def portal_page(token: str, request: Request, db: DB, settings: AppSettings) -> Response:
-    """The user's view: state in plain words, public replies, and what they can do next."""
+    """The user's view: state in plain words, public replies, and what they can do next.
+
+    The link opens this one ticket; the visitor's other tickets are listed only when they proved
+    who they are (web/portal_proofs.py), never because this ticket names a user id or contact."""
+    redirect = take_user_token(request, settings)
+    if redirect is not None:
+        return redirect
+    proofs = proofs_of(request, settings)
     try:
         limits_of(request).portal.check(ip=client_ip(request), user_id=None)
     except RateLimited:
@@ -281,12 +306,13 @@ def portal_page(token: str, request: Request, db: DB, settings: AppSettings) -> 
         )
         others = [
             (present.ticket_out(o), portal_token(settings.resolved_secret_key, o.number))
-            for o in repository.same_person_tickets(session, ticket, limit=20)
+            for o in portal.proven_tickets(session, proofs, limit=20, exclude_id=ticket.id)
         ]
         context: dict[str, Any] = {
             "ticket": present.ticket_out(ticket, files=files),
             "messages": [present.message_out(m) for m in portal.public_messages(session, ticket)],
             "others": others,
+            "proved": bool(proofs),
             "names": categories.names(session),
         }
     page = render(request, "portal.html", token=token, csrf_token=form_token, lang_query="", **context)
