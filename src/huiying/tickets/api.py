@@ -21,6 +21,8 @@ from huiying.api.responses import file_response, json_model, json_models
 from huiying.audit import service as audit
 from huiying.config import Settings
 from huiying.errors import Forbidden, InvalidInput, NotFound
+from huiying.kit.clock import utcnow
+from huiying.portal import user_token as user_tokens
 from huiying.portal.links import portal_url
 from huiying.tickets import attachments, intake, present, repository, service
 from huiying.tickets.access import get_ticket_for, get_tickets_for
@@ -63,10 +65,27 @@ def submit_feedback(
     settings: AppSettings,
     caller: Caller,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    user_token: Annotated[str | None, Header(alias="X-Huiying-User-Token", max_length=200)] = None,
 ) -> Response:
-    """Public intake: one ticket per piece of feedback; retries with the same key are safe."""
+    """Public intake: one ticket per piece of feedback; retries with the same key are safe.
+
+    `X-Huiying-User-Token` is the platform's signed token for `user_id` (README, "The portal"
+    section); with its VIP flag the ticket is VIP."""
     key = _check_idempotency_key(idempotency_key)
-    if not access.has(caller, Permission.TICKET_CREATE):
+    claim = None
+    if user_token is not None:
+        claim = user_tokens.verify(
+            settings.platform_user_secret, feedback.user_id, user_token, now=utcnow().timestamp()
+        )
+        if claim is None:
+            raise Forbidden(
+                "X-Huiying-User-Token is not valid for this user_id: wrong signature, expired, "
+                "or HUIYING_PLATFORM_USER_SECRET is not set",
+                code="invalid_user_token",
+            )
+    trusted = access.has(caller, Permission.TICKET_CREATE)
+    feedback = intake.with_vip(feedback, trusted=trusted, vip_claimed=claim is not None and claim.vip)
+    if not trusted:
         if feedback.channel not in PUBLIC_CHANNELS:
             allowed = ", ".join(sorted(c.value for c in PUBLIC_CHANNELS))
             raise Forbidden(f"without the ticket:create permission the channel must be one of: {allowed}")
