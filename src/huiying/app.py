@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         if settings.broker_url:
             from huiying.worker.celery_app import dispatcher_for, make_celery
 
-            outbox.dispatcher = dispatcher_for(make_celery(settings.broker_url))
+            outbox.dispatcher = dispatcher_for(make_celery(settings.broker_url, queue=settings.broker_queue))
         elif settings.embedded_jobs:
             runner = EmbeddedRunner(database)
             runner.start()

@@ -133,7 +133,7 @@ def worker(
 
     # Our masked log set-up instead of Celery's: a failing job's traceback may quote personal data.
     signals.setup_logging.connect(lambda **_: logs.configure(settings.log_level), weak=False)
-    celery = make_celery(settings.broker_url or "")
+    celery = make_celery(settings.broker_url or "", queue=settings.broker_queue)
     celery.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=threads"])
 
 
@@ -150,7 +150,7 @@ def scheduler(
     settings = get_settings()
     if not settings.broker_url:
         _fail("HUIYING_BROKER_URL is not set: without a broker, `huiying serve` runs the jobs itself")
-    dispatch = dispatcher_for(make_celery(settings.broker_url or ""))
+    dispatch = dispatcher_for(make_celery(settings.broker_url or "", queue=settings.broker_queue))
     database = _database()
     typer.echo(f"scheduler: sweeping every {interval}s")
     while True:

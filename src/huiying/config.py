@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str = ""
     broker_url: str | None = None
+    # The queue web processes send jobs to and workers take them from: installs (or test runs)
+    # that share one broker keep apart by name. "celery" is Celery's own default.
+    broker_queue: str = Field(default="celery", min_length=1, max_length=200)
     secret_key: str = ""
     # Comma-separated older keys, still accepted while `huiying privacy rotate-keys` runs.
     previous_secret_keys_csv: str = Field(default="", validation_alias="HUIYING_PREVIOUS_SECRET_KEYS")

@@ -32,9 +32,11 @@ def worker_database() -> Database:
     return Database(get_settings().resolved_database_url)
 
 
-def make_celery(broker_url: str) -> Celery:
+def make_celery(broker_url: str, *, queue: str = "celery") -> Celery:
+    """The Celery app of web processes, scheduler and workers; all three must name one `queue`."""
     app = Celery("huiying", broker=broker_url)
     app.conf.update(
+        task_default_queue=queue,  # where send_task puts jobs, and the one queue workers consume
         task_acks_late=True,  # a worker killed mid-job leaves the message for another
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
