@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import AwareDatetime
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session, lazyload
 from huiying.accounts.models import Team, User
 from huiying.errors import InvalidInput, NotFound
 from huiying.kit.clock import utcnow
-from huiying.kit.pagination import decode_cursor, encode_cursor
+from huiying.kit.pagination import CursorValues, RowId, decode_cursor, encode_cursor
 from huiying.kit.text import segment
 from huiying.tickets import lifecycle
 from huiying.tickets.enums import PRIORITY_RANK, Priority, Status
@@ -193,10 +194,16 @@ def _priority_rank() -> ColumnElement[int]:
     return case({p.value: rank for p, rank in PRIORITY_RANK.items()}, value=Ticket.priority, else_=9)
 
 
-def _apply_sort(statement: Select[Any], sort: str, cursor: dict[str, Any] | None) -> Select[Any]:
-    last_id = cursor.get("id") if cursor else None
-    if cursor is not None and not isinstance(last_id, int):
-        raise InvalidInput("cursor is not one this server gave out", code="bad_cursor")
+class TicketCursor(CursorValues):
+    """What `_cursor_for` puts in a cursor: the last row's id and, per sort, its sort value."""
+
+    id: RowId
+    rank: int | None = None
+    due: AwareDatetime | None = None
+
+
+def _apply_sort(statement: Select[Any], sort: str, cursor: TicketCursor | None) -> Select[Any]:
+    last_id = cursor.id if cursor else None
     if sort == "-created":
         if cursor:
             statement = statement.where(Ticket.id < last_id)
@@ -208,17 +215,18 @@ def _apply_sort(statement: Select[Any], sort: str, cursor: dict[str, Any] | None
     if sort == "priority":
         rank = _priority_rank()
         if cursor:
-            last_rank = int(cursor.get("rank", 0))
+            if cursor.rank is None:
+                raise InvalidInput("cursor is not one this server gave out", code="bad_cursor")
+            last_rank = cursor.rank
             statement = statement.where(or_(rank > last_rank, and_(rank == last_rank, Ticket.id < last_id)))
         return statement.order_by(rank, Ticket.id.desc())
     if sort == "due":
         due = Ticket.resolution_due
         if cursor:
-            raw = cursor.get("due")
-            if raw is None:
+            last_due = cursor.due
+            if last_due is None:
                 statement = statement.where(due.is_(None), Ticket.id > last_id)
             else:
-                last_due = datetime.fromisoformat(str(raw))
                 statement = statement.where(
                     or_(due > last_due, and_(due == last_due, Ticket.id > last_id), due.is_(None))
                 )
@@ -242,7 +250,7 @@ def list_tickets(
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", code="invalid_limit")
     statement = select(Ticket).where(*_conditions(session, query))
-    statement = _apply_sort(statement, query.sort, decode_cursor(cursor) if cursor else None)
+    statement = _apply_sort(statement, query.sort, decode_cursor(cursor, TicketCursor) if cursor else None)
     rows = list(session.scalars(statement.limit(limit + 1)))
     next_cursor = _cursor_for(rows[limit - 1], query.sort) if len(rows) > limit else None
     return rows[:limit], next_cursor

@@ -13,7 +13,7 @@ from pydantic import (
     StringConstraints,
 )
 
-from huiying.kit.strings import CleanLine, CleanText, InputModel
+from huiying.kit.strings import CleanLine, CleanText, InputModel, VisibleText
 from huiying.tickets.enums import Channel, Frequency, Priority, Status
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")]
@@ -49,7 +49,7 @@ class FeedbackIn(Strict):
     """Public intake: what an app, a web form or an integration sends."""
 
     channel: Channel = Channel.APP
-    description: Annotated[CleanText, Field(min_length=1, max_length=20_000)]
+    description: Annotated[VisibleText, Field(min_length=1, max_length=20_000)]
     title: Annotated[CleanLine, Field(max_length=200)] | None = None
     user_id: Annotated[CleanLine, Field(max_length=128)] | None = None
     user_name: Annotated[CleanLine, Field(max_length=100)] | None = None

@@ -26,9 +26,10 @@ from huiying.macros.render import VARIABLES
 from huiying.triage import service as triage
 from huiying.triage.engine import TARGETS
 from huiying.web.auth import Page, StaffPage, render
+from huiying.web.forms import CleanFormRoute
 from huiying.worker import outbox
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=CleanFormRoute)
 
 TABS = ("teams", "staff", "categories", "macros", "triage")
 

@@ -25,9 +25,10 @@ from huiying.api.deps import DB, AppSettings, client_ip
 from huiying.api.ratelimit import limits_of
 from huiying.errors import RateLimited, Unauthenticated
 from huiying.web import i18n, sessions
+from huiying.web.forms import CleanFormRoute
 from huiying.web.templating import templates
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=CleanFormRoute)
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

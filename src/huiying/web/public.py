@@ -31,10 +31,11 @@ from huiying.tickets.models import Attachment, Ticket
 from huiying.tickets.schemas import FeedbackIn
 from huiying.web import i18n
 from huiying.web.auth import render
+from huiying.web.forms import CleanFormRoute
 from huiying.web.portal_proofs import keep_proofs, proofs_of, take_user_token, user_claim
 from huiying.web.sessions import csrf_matches
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=CleanFormRoute)
 
 FORM_COOKIE = "hy_form_csrf"
 PREFILL = (

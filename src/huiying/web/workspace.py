@@ -32,8 +32,9 @@ from huiying.tickets.repository import TicketQuery
 from huiying.web import i18n, queues
 from huiying.web.auth import Page, StaffPage, render
 from huiying.web.filters import parse_list_filters
+from huiying.web.forms import CleanFormRoute
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=CleanFormRoute)
 
 PAGE_SIZE = 50
 
