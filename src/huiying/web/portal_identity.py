@@ -19,6 +19,7 @@ from huiying.portal import codes, proof
 from huiying.portal import service as portal
 from huiying.portal.links import portal_token
 from huiying.tickets import present
+from huiying.tickets.schemas import TicketOut
 from huiying.web import i18n
 from huiying.web.auth import render
 from huiying.web.portal_proofs import keep_proofs, proofs_of, take_user_token
@@ -39,7 +40,7 @@ def _page(
     status_code: int = 200,
     contact: str = "",
     message: str | None = None,
-    tickets: list[tuple[object, str]] | None = None,
+    tickets: list[tuple[TicketOut, str]] | None = None,
 ) -> HTMLResponse:
     token = form_token(request)
     page = render(
@@ -71,7 +72,7 @@ def my_feedback(request: Request, db: DB, settings: AppSettings) -> Response:
     if not proofs:
         return _page(request, step="contact")
     with db.read() as session:
-        tickets: list[tuple[object, str]] = [
+        tickets: list[tuple[TicketOut, str]] = [
             (present.ticket_out(ticket), portal_token(settings.resolved_secret_key, ticket.number))
             for ticket in portal.proven_tickets(session, proofs, limit=MY_TICKETS_LIMIT)
         ]
