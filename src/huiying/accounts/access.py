@@ -108,3 +108,9 @@ def can_see_team(actor: Actor, team_id: int | None) -> bool:
         return False
     teams = visible_team_ids(actor)
     return teams is None or team_id is None or team_id in teams
+
+
+def can_work_ticket(actor: Actor, team_id: int | None) -> bool:
+    """Whether a ticket of `team_id` may be given to the actor: a role that works tickets
+    (ticket:write, so not qa or auditor) and a reader of that team's tickets (see can_see_team)."""
+    return has(actor, Permission.TICKET_WRITE) and can_see_team(actor, team_id)

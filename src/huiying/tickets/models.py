@@ -79,6 +79,8 @@ class Ticket(Base):
     needs_refinement: Mapped[bool] = mapped_column(Boolean, default=False)
 
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    # A person set the team (not triage or a rule): a later category change keeps it.
+    team_chosen: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     device_os: Mapped[str | None] = mapped_column(String(64))

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiying import events
@@ -21,7 +22,7 @@ from huiying.config import Settings
 from huiying.errors import Conflict, InvalidInput
 from huiying.kit.clock import utcnow
 from huiying.kit.text import document, search_tokens
-from huiying.tickets import attachments, history, lifecycle
+from huiying.tickets import assignees, attachments, history, lifecycle
 from huiying.tickets.enums import Delivery, MessageKind, Priority, Status
 from huiying.tickets.models import Message, Ticket, TicketTag
 from huiying.worker import outbox
@@ -120,6 +121,29 @@ def _tag_changes(ticket: Ticket, tags: Iterable[str]) -> dict[str, tuple[Any, An
     return {"tags": (old, sorted(wanted))}
 
 
+def _category_team(session: Session, category: str | None, subcategory: str | None) -> Team | None:
+    """The team a category (or its sub-category) is routed to by default."""
+    node = categories.active_by_slug(session).get(category or "")
+    if node is None:
+        return None
+    child = next((c for c in node.children if c.slug == subcategory), None)
+    slug = (child.default_team if child else None) or node.default_team
+    return session.scalar(select(Team).where(Team.slug == slug, Team.active)) if slug else None
+
+
+def _routing_changes(session: Session, ticket: Ticket, *, moved: bool) -> dict[str, tuple[Any, Any]]:
+    """Route to the category's team, as triage does on intake: after a category change, or for a
+    ticket still without a team; never over a team a person chose, nor while it needs refining.
+    An assignee who could not open the ticket in its new team lets it go."""
+    if ticket.team_chosen or ticket.needs_refinement or not (moved or ticket.team_id is None):
+        return {}
+    team = _category_team(session, ticket.category, ticket.subcategory)
+    if team is None or team.id == ticket.team_id:
+        return {}
+    keep = ticket.assignee is not None and assignees.can_work(session, ticket.assignee, team)
+    return _assignment_changes(ticket, team, ticket.assignee if keep else None)
+
+
 def categorize(
     session: Session,
     ticket: Ticket,
@@ -128,10 +152,19 @@ def categorize(
     subcategory: str | None,
     actor: Actor,
     needs_refinement: bool | None = None,
+    route: bool = True,
 ) -> None:
-    """Set category and sub-category (checked against the taxonomy)."""
+    """Set category and sub-category (checked against the taxonomy). A person's change or
+    confirmation routes the ticket to that category's team unless a person chose the team;
+    `route=False` when the caller sets the team itself."""
     _require_live(ticket)
-    _changed(session, ticket, actor, _category_changes(session, ticket, category, subcategory, needs_refinement))
+    changes = _category_changes(session, ticket, category, subcategory, needs_refinement)
+    _changed(session, ticket, actor, changes)
+    if route and actor.is_staff:
+        # Its own change: the category change alone is what triage learns from (a confirmation
+        # is a change of needs_refinement only).
+        moved = bool(changes.keys() & {"category", "subcategory"})
+        _changed(session, ticket, actor, _routing_changes(session, ticket, moved=moved))
 
 
 def set_priority(session: Session, ticket: Ticket, *, priority: Priority, actor: Actor) -> None:
@@ -140,9 +173,17 @@ def set_priority(session: Session, ticket: Ticket, *, priority: Priority, actor:
 
 
 def assign(session: Session, ticket: Ticket, *, team: Team | None, assignee: User | None, actor: Actor) -> None:
-    """Give the ticket to a team and/or a person; None takes it away."""
+    """Give the ticket to a team and/or a person; None takes it away. The person must be able to
+    work a ticket of that team (422 otherwise). A team set by a person stays when the category
+    changes later."""
     _require_live(ticket)
-    _changed(session, ticket, actor, _assignment_changes(ticket, team, assignee))
+    moves = ticket.team_id != (team.id if team else None) or ticket.assignee_id != (assignee.id if assignee else None)
+    if assignee is not None and moves:
+        assignees.check(session, assignee, team)
+    changes = _assignment_changes(ticket, team, assignee)
+    if "team" in changes and actor.is_staff:
+        ticket.team_chosen = team is not None
+    _changed(session, ticket, actor, changes)
 
 
 @dataclass(frozen=True)
@@ -220,6 +261,7 @@ def update_ticket(session: Session, ticket: Ticket, *, patch: dict[str, Any], ac
             subcategory=subcategory,
             actor=actor,
             needs_refinement=False if category else None,
+            route="team" not in patch,
         )
     if patch.get("priority") is not None:
         set_priority(session, ticket, priority=Priority(patch["priority"]), actor=actor)
@@ -230,6 +272,8 @@ def update_ticket(session: Session, ticket: Ticket, *, patch: dict[str, Any], ac
         assignee = ticket.assignee
         if "assignee" in patch:
             assignee = accounts.user_by_email(session, patch["assignee"]) if patch["assignee"] else None
+        elif assignee is not None and not assignees.can_work(session, assignee, team):
+            assignee = None  # handed to another team: whoever had it there can no longer open it
         assign(session, ticket, team=team, assignee=assignee, actor=actor)
     if patch.get("tags") is not None:
         set_tags(session, ticket, tags=patch["tags"], actor=actor)

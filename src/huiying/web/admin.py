@@ -20,12 +20,13 @@ from huiying.audit import export as audit_export
 from huiying.audit import service as audit
 from huiying.categories import service as categories
 from huiying.db import Database
-from huiying.errors import Forbidden, HuiyingError
+from huiying.errors import Forbidden, HuiyingError, InvalidInput
 from huiying.macros import service as macros
 from huiying.macros.render import VARIABLES
 from huiying.triage import service as triage
 from huiying.triage.engine import TARGETS
 from huiying.web.auth import Page, StaffPage, render
+from huiying.web.wording import refused
 from huiying.web.forms import CleanFormRoute
 from huiying.worker import outbox
 
@@ -50,7 +51,8 @@ def _change(db: Database, tab: str, change: Callable[[Session], object]) -> Redi
         with db.write() as session:
             change(session)
     except (HuiyingError, ValueError) as exc:
-        return _done(tab, getattr(exc, "message", str(exc)))
+        refusal = exc if isinstance(exc, HuiyingError) else InvalidInput(str(exc))
+        return _done(tab, refused(refusal))
     return _done(tab)
 
 
@@ -332,7 +334,7 @@ def save_or_test_rule(request: Request, db: DB, page: Page) -> Response:
                 tried, hits = triage.test_rule(session, body)
                 context = _tab_context(session, "triage")
         except HuiyingError as exc:
-            return _done("triage", exc.message)
+            return _done("triage", refused(exc))
         test_result = {"tried": tried, "hits": hits}
         return render(
             request, "admin.html", page=page, **context, test_result=test_result, draft=rule_form_values(body)

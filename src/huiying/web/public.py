@@ -31,6 +31,7 @@ from huiying.tickets.models import Attachment, Ticket
 from huiying.tickets.schemas import FeedbackIn
 from huiying.web import i18n
 from huiying.web.auth import render
+from huiying.web.wording import error_text, refused, validation_text
 from huiying.web.forms import CleanFormRoute
 from huiying.web.portal_proofs import keep_proofs, proofs_of, take_user_token, user_claim
 from huiying.web.sessions import csrf_matches
@@ -179,7 +180,7 @@ def feedback_submit(
             ticket = intake.create_ticket(session, feedback=feedback, actor=caller, settings=settings).ticket
             number = ticket.number
     except ValidationError as exc:
-        reason = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:3])
+        reason = validation_text(exc, i18n.language_of(request))
         return _feedback_page(request, db, values=values, error=t("feedback.invalid", reason=reason), status_code=422)
     except RateLimited:
         return _feedback_page(request, db, values=values, error=t("error.rate_limited"), status_code=429)
@@ -188,7 +189,7 @@ def feedback_submit(
             request,
             db,
             values=values,
-            error=t("feedback.invalid", reason=exc.message),
+            error=t("feedback.invalid", reason=error_text(exc, i18n.language_of(request))),
             status_code=exc.status_code,
         )
     token = portal_token(settings.resolved_secret_key, number)
@@ -342,7 +343,7 @@ def _portal_action(
             ticket = _ticket_of_token(session, settings, token, lock=True)
             act(session, ticket, platform_user(ticket.user_id, ip=client_ip(request)))
     except HuiyingError as exc:
-        return RedirectResponse(f"{back}?{urlencode({'error': exc.message})}", status_code=303)
+        return RedirectResponse(f"{back}?{urlencode({'error': refused(exc)})}", status_code=303)
     return RedirectResponse(f"{back}?notice={notice}", status_code=303)
 
 

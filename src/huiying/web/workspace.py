@@ -21,10 +21,10 @@ from huiying.accounts.models import User
 from huiying.api.deps import DB, AppSettings
 from huiying.api.responses import file_response
 from huiying.categories import service as categories
-from huiying.errors import Forbidden, HuiyingError, NotFound
+from huiying.errors import Forbidden, HuiyingError, InvalidInput, NotFound
 from huiying.macros import service as macros
 from huiying.portal.links import portal_url
-from huiying.tickets import attachments, lifecycle, present, repository, service
+from huiying.tickets import assignees, attachments, lifecycle, present, repository, service
 from huiying.tickets.access import get_ticket_for, get_tickets_for
 from huiying.tickets.enums import Channel, Priority, Status
 from huiying.tickets.models import Attachment, Ticket
@@ -33,6 +33,7 @@ from huiying.web import i18n, queues
 from huiying.web.auth import Page, StaffPage, render
 from huiying.web.filters import parse_list_filters
 from huiying.web.forms import CleanFormRoute
+from huiying.web.wording import Wording, error_text, refused, refused_bulk
 
 router = APIRouter(include_in_schema=False, route_class=CleanFormRoute)
 
@@ -50,8 +51,14 @@ def _back(url: str, notice: str | None = None, error: str | None = None) -> Redi
     return RedirectResponse(url + (separator + urlencode(params) if params else ""), status_code=303)
 
 
-def _staff_choices(session: Session) -> list[User]:
-    return [u for u in accounts.list_users(session) if u.active and u.role != "auditor"]
+def _wording(session: Session, request: Request) -> Wording:
+    """Names for the slugs and addresses a page shows (teams, categories, staff)."""
+    return Wording(
+        i18n.language_of(request),
+        categories=categories.names(session),
+        teams={t.slug: (t.name_zh, t.name_en) for t in accounts.list_teams(session)},
+        staff={u.email: u.display_name for u in accounts.list_users(session)},
+    )
 
 
 @router.get("/tickets", response_class=HTMLResponse)
@@ -71,7 +78,7 @@ def ticket_list(request: Request, db: DB, settings: AppSettings, page: Page) -> 
                 session, query, cursor=params.get("cursor") or None, limit=PAGE_SIZE
             )
         except HuiyingError as exc:
-            rows, next_cursor, filters["error"] = [], None, exc.message
+            rows, next_cursor, filters["error"] = [], None, error_text(exc, i18n.language_of(request))
         counts = queues.counts(
             session,
             actor=page.actor,
@@ -86,10 +93,11 @@ def ticket_list(request: Request, db: DB, settings: AppSettings, page: Page) -> 
             "filters": filters,
             "category_tree": categories.tree(session),
             "category_names": categories.names(session),
-            "staff": _staff_choices(session),
+            "staff": assignees.workers(session),  # each ticket's own team is checked on assigning
             "statuses": list(Status),
             "priorities": list(Priority),
             "channels": list(Channel),
+            "w": _wording(session, request),
         }
     template = "_rows.html" if params.get("partial") == "rows" else "tickets.html"
     return render(request, template, page=page, **context)
@@ -141,8 +149,9 @@ def ticket_page(number: str, request: Request, db: DB, settings: AppSettings, pa
             "macros": macro_texts,
             "category_tree": categories.tree(session),
             "category_names": names,
+            "w": _wording(session, request),
             "teams": accounts.list_teams(session),
-            "staff": _staff_choices(session),
+            "staff": assignees.eligible(session, ticket.team),
             # Only the moves the status flow accepts from here: a refused one would only error.
             "allowed_statuses": [s for s in Status if s in lifecycle.ALLOWED[Status(ticket.status)]],
             "priorities": list(Priority),
@@ -193,7 +202,7 @@ def reply(
                 attachment_ids=ids,
             )
     except HuiyingError as exc:
-        return _back(_ticket_url(number), error=exc.message)
+        return _back(_ticket_url(number), error=refused(exc))
     return _back(_ticket_url(number), notice="noted" if internal else "replied")
 
 
@@ -216,9 +225,15 @@ def update(number: str, request: Request, db: DB, page: Page) -> Response:
     try:
         with db.write() as session:
             ticket = get_ticket_for(session, page.actor, number, permission=Permission.TICKET_WRITE)
+            # The form sends every field; one left as shown is no choice (a category change may
+            # still route the ticket to its team).
+            if patch["team"] == (ticket.team.slug if ticket.team else None):
+                del patch["team"]
+            if patch["assignee"] == (ticket.assignee.email if ticket.assignee else None):
+                del patch["assignee"]
             service.update_ticket(session, ticket, patch=patch, actor=page.actor)
     except HuiyingError as exc:
-        return _back(_ticket_url(number), error=exc.message)
+        return _back(_ticket_url(number), error=refused(exc))
     return _back(_ticket_url(number), notice="saved")
 
 
@@ -236,9 +251,10 @@ def change_status(
             ticket = get_ticket_for(session, page.actor, number, permission=Permission.TICKET_WRITE)
             service.change_status(session, ticket, status=target, actor=page.actor, note=note.strip() or None)
     except ValueError:
-        return _back(_ticket_url(number), error=f"unknown status {status!r}")
+        unknown = InvalidInput(f"unknown status {status!r}", code="unknown_status")
+        return _back(_ticket_url(number), error=refused(unknown))
     except HuiyingError as exc:
-        return _back(_ticket_url(number), error=exc.message)
+        return _back(_ticket_url(number), error=refused(exc))
     return _back(_ticket_url(number), notice="status_changed")
 
 
@@ -258,7 +274,7 @@ def confirm_category(number: str, db: DB, page: Page) -> Response:
                 needs_refinement=False,
             )
     except HuiyingError as exc:
-        return _back(_ticket_url(number), error=exc.message)
+        return _back(_ticket_url(number), error=refused(exc))
     return _back(_ticket_url(number), notice="saved")
 
 
@@ -270,7 +286,7 @@ def merge(number: str, db: DB, page: Page, into: Annotated[str, Form(max_length=
             service.merge(session, source, into=target, actor=page.actor)
             target_number = target.number
     except HuiyingError as exc:
-        return _back(_ticket_url(number), error=exc.message)
+        return _back(_ticket_url(number), error=refused(exc))
     return _back(_ticket_url(target_number), notice="merged")
 
 
@@ -293,10 +309,12 @@ def bulk(request: Request, db: DB, page: Page) -> Response:
                 ticket = get_ticket_for(session, page.actor, number, permission=Permission.TICKET_WRITE)
                 _bulk_one(session, ticket, action, value, page)
             ok += 1
-        except (HuiyingError, ValueError) as exc:
-            failed.append(f"{number}: {getattr(exc, 'message', str(exc))}")
+        except HuiyingError as exc:
+            failed.append((number, exc))
+        except ValueError:
+            failed.append((number, InvalidInput(f"unknown status {value!r}", code="unknown_status")))
     if failed:
-        return _back(back, error=f"{ok} ok; " + "; ".join(failed[:5]))
+        return _back(back, error=refused_bulk(ok, failed))
     return _back(back, notice=f"bulk:{ok}")
 
 
@@ -310,10 +328,10 @@ def _bulk_one(session: Session, ticket: Ticket, action: str, value: str, page: S
         service.change_status(session, ticket, status=Status(value), actor=page.actor)
     elif action == "tag":
         if not value:
-            raise ValueError("no tag given")
+            raise InvalidInput("no tag given", code="no_tag")
         service.add_tags(session, ticket, tags=[value[:48]], actor=page.actor)
     else:
-        raise ValueError(f"unknown action {action!r}")
+        raise InvalidInput(f"unknown action {action!r}", code="unknown_action")
 
 
 @router.get("/files/{attachment_id}")
