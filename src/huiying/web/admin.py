@@ -26,8 +26,8 @@ from huiying.macros.render import VARIABLES
 from huiying.triage import service as triage
 from huiying.triage.engine import TARGETS
 from huiying.web.auth import Page, StaffPage, render
-from huiying.web.wording import refused
 from huiying.web.forms import CleanFormRoute
+from huiying.web.wording import refused
 from huiying.worker import outbox
 
 router = APIRouter(include_in_schema=False, route_class=CleanFormRoute)

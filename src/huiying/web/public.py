@@ -31,10 +31,10 @@ from huiying.tickets.models import Attachment, Ticket
 from huiying.tickets.schemas import FeedbackIn
 from huiying.web import i18n
 from huiying.web.auth import render
-from huiying.web.wording import error_text, refused, validation_text
 from huiying.web.forms import CleanFormRoute
 from huiying.web.portal_proofs import keep_proofs, proofs_of, take_user_token, user_claim
 from huiying.web.sessions import csrf_matches
+from huiying.web.wording import error_text, refused, validation_text
 
 router = APIRouter(include_in_schema=False, route_class=CleanFormRoute)
 
