@@ -108,3 +108,16 @@ def test_a_member_removed_from_a_team_stops_getting_its_events(live_server: Live
 
         seen = _until(events, unrouted)
     assert [e for e in seen if e["number"] == theirs] == []
+
+
+def test_deactivating_the_viewer_ends_the_stream(live_server: LiveServer) -> None:
+    browser = _browser(live_server, email="live.leaver@example.com", team_slugs=[])
+    with browser.stream("GET", "/live") as stream:
+        events = _events(stream.iter_lines())
+        _until(events, _new_ticket(live_server))
+        with live_server.db.write() as session:
+            user = accounts.user_by_email(session, "live.leaver@example.com")
+            accounts.update_user(session, user, active=False, actor=SYSTEM)
+        after = _new_ticket(live_server)
+        rest = list(events)
+    assert [e for e in rest if e["number"] == after] == []
