@@ -22,6 +22,7 @@ from conftest import PASSWORD, LiveServer
 from helpers import feedback
 from huiying.accounts import service as accounts
 from huiying.accounts.roles import Role
+from huiying.channels.delivery import deliver_message
 from huiying.config import Settings
 
 CLIENTS = 16
@@ -257,3 +258,27 @@ def test_concurrent_workspace_forms_and_bulk_actions_change_once(live_server: Li
     assert tags == [("", "web-tag")]
     final = _ticket(live_server, number)
     assert (final["status"], final["tags"]) == ("resolved", ["web-tag"])
+
+
+def test_jobs_recording_events_beside_ticket_writers_never_deadlock(live_server: LiveServer) -> None:
+    """Lock order: a ticket, then the audit-log head (at commit). A delivery job locks no ticket
+    but writes its event at commit, after taking the head; the ticket lock must not stop it."""
+    ticket = _new_ticket(live_server, status="open")
+    number = ticket["number"]
+    with httpx.Client(base_url=live_server.base_url, headers=live_server.admin_headers, timeout=60) as client:
+        replies = [client.post(f"/api/v1/tickets/{number}/replies", json={"body": f"答复 {i}"}) for i in range(16)]
+    assert all(r.status_code == 201 for r in replies)
+    message_ids = [r.json()["id"] for r in replies]
+    rng = random.Random(2)
+    writers = [_random_change(rng, number, i) for i in range(CLIENTS // 2)]
+
+    def deliver(ids: list[int]) -> Callable[[httpx.Client], list[None]]:
+        return lambda _client: [deliver_message(live_server.db, {"message_id": i}) for i in ids]
+
+    jobs = [deliver(message_ids[i :: CLIENTS // 2]) for i in range(CLIENTS // 2)]
+
+    answers = _race(live_server, [*writers, *jobs])
+
+    assert all(a.status_code in (200, 201, 409) for a in answers[: len(writers)])
+    delivered = [e for e in _events(live_server, number) if e["action"] == "reply_delivered"]
+    assert len(delivered) == len(message_ids)

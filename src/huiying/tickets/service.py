@@ -2,6 +2,9 @@
 
 Each verb checks the change, applies it, records one event per changed field, and publishes a
 domain event. None of them commits: the request or job that opened the session does.
+Callers load the ticket locked for writing (`tickets.access.get_ticket_for` with a write
+permission, or `repository.for_update`): changes of one ticket apply one after the other, each
+seeing the last, so every event's "old" is the value the previous event left.
 """
 
 from __future__ import annotations
