@@ -50,6 +50,8 @@ class Ticket(Base):
         Index("ix_tickets_active_resolution_due", "active", "resolution_due"),
         Index("ix_tickets_merged_into_id", "merged_into_id"),
         Index("ix_tickets_created_at", "created_at"),
+        Index("ix_tickets_received_at_id", "received_at", "id"),
+        Index("ix_tickets_active_received_at_id", "active", "received_at", "id"),
         Index("ix_tickets_first_response_due", "first_response_due"),
         Index("ix_tickets_resolution_due", "resolution_due"),
     )

@@ -200,18 +200,26 @@ class TicketCursor(CursorValues):
     id: RowId
     rank: int | None = None
     due: AwareDatetime | None = None
+    at: AwareDatetime | None = None  # received_at, for newest/oldest
 
 
 def _apply_sort(statement: Select[Any], sort: str, cursor: TicketCursor | None) -> Select[Any]:
     last_id = cursor.id if cursor else None
-    if sort == "-created":
+    if sort in ("-created", "created"):
+        # By the time the feedback was received (imported mail arrives out of id order); the id
+        # breaks ties. Indexed as (received_at, id) and (active, received_at, id) for the queues.
+        received = Ticket.received_at
         if cursor:
-            statement = statement.where(Ticket.id < last_id)
-        return statement.order_by(Ticket.id.desc())
-    if sort == "created":
-        if cursor:
-            statement = statement.where(Ticket.id > last_id)
-        return statement.order_by(Ticket.id.asc())
+            if cursor.at is None:
+                raise InvalidInput("cursor is not one this server gave out", code="bad_cursor")
+            if sort == "-created":
+                after = or_(received < cursor.at, and_(received == cursor.at, Ticket.id < last_id))
+            else:
+                after = or_(received > cursor.at, and_(received == cursor.at, Ticket.id > last_id))
+            statement = statement.where(after)
+        if sort == "-created":
+            return statement.order_by(received.desc(), Ticket.id.desc())
+        return statement.order_by(received.asc(), Ticket.id.asc())
     if sort == "priority":
         rank = _priority_rank()
         if cursor:
@@ -240,6 +248,8 @@ def _cursor_for(ticket: Ticket, sort: str) -> str:
         values["rank"] = PRIORITY_RANK.get(Priority(ticket.priority), 9)
     if sort == "due":
         values["due"] = ticket.resolution_due.isoformat() if ticket.resolution_due else None
+    if sort in ("-created", "created"):
+        values["at"] = ticket.received_at.isoformat()
     return encode_cursor(values)
 
 
