@@ -9,6 +9,13 @@ instead of starting as a reader and failing with SQLITE_BUSY when it later tries
 Read-only sessions start with a plain `BEGIN` and never block writers (WAL).
 Writers of one process also queue on a lock in Python: a waiting thread wakes the moment the
 previous writer commits, where SQLite's own busy handler would sleep and poll.
+
+Every wait for the database is bounded (`Timeouts`): a database that is down, stopped or locked
+makes a request fail with `DatabaseUnavailable` or SQLAlchemy's OperationalError / TimeoutError
+within seconds (answered 503, api/errors.py) instead of holding a request thread for as long as
+the outage lasts. (A query already running on a PostgreSQL server that then stops waits for
+it: only the server enforces statement_timeout. The pool timeout keeps the other requests from
+queueing behind such connections.)
 """
 
 from __future__ import annotations
@@ -16,7 +23,8 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +44,20 @@ NAMING_CONVENTION = {
 
 AFTER_COMMIT = "huiying_after_commit"
 _WRITE_OPTION = "huiying_write"
+
+
+class DatabaseUnavailable(Exception):
+    """The database did not let us in within the time we wait (answered 503)."""
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """How long one request waits for the database, in seconds."""
+
+    connect: float = 5.0  # a new PostgreSQL connection (libpq connect_timeout)
+    statement: float = 30.0  # one PostgreSQL statement (statement_timeout)
+    lock: float = 10.0  # a PostgreSQL row or table lock (lock_timeout); SQLite's write lock
+    pool: float = 10.0  # a free connection from the pool
 
 
 class Base(DeclarativeBase):
@@ -65,7 +87,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, timeouts: Timeouts) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Hand transaction control to SQLAlchemy's "begin" event below.
@@ -74,7 +96,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(timeouts.lock * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -102,20 +124,34 @@ def _private_sqlite_file(url: str) -> None:
                 os.chmod(existing, 0o600)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, timeouts: Timeouts | None = None) -> Engine:
     """An engine for `url` with the pragmas and pool this project relies on.
 
     Statement parameters are hidden from error texts: they are message bodies, contacts, names.
     """
+    timeouts = timeouts or Timeouts()
     if url.startswith("sqlite"):
         _private_sqlite_file(url)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
-        _configure_sqlite(engine)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": timeouts.lock},
+            hide_parameters=True,
+        )
+        _configure_sqlite(engine, timeouts)
         return engine
     # The pool is as large as the web process's thread pool (40), so a busy process reuses
     # connections instead of opening and closing overflow ones. No pre-ping: a round trip per
     # checkout; a connection broken by a server restart is detected when used and replaced.
-    return create_engine(url, pool_size=40, max_overflow=10, pool_recycle=1800, hide_parameters=True)
+    options = f"-c statement_timeout={int(timeouts.statement * 1000)} -c lock_timeout={int(timeouts.lock * 1000)}"
+    return create_engine(
+        url,
+        pool_size=40,
+        max_overflow=10,
+        pool_recycle=1800,
+        pool_timeout=timeouts.pool,
+        hide_parameters=True,
+        connect_args={"connect_timeout": max(1, round(timeouts.connect)), "options": options},
+    )
 
 
 def _run_after_commit(session: Session) -> None:
@@ -131,9 +167,10 @@ def _drop_after_commit(session: Session) -> None:
 class Database:
     """One engine and its two session factories (read and write)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeouts: Timeouts | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.timeouts = timeouts or Timeouts()
+        self.engine = make_engine(url, self.timeouts)
         write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
         # PostgreSQL reads run in autocommit: no BEGIN/ROLLBACK round trips around a page of
         # results. (SQLite keeps its BEGIN: it costs nothing there and gives one snapshot.)
@@ -153,8 +190,20 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session whose transaction commits on success and rolls back on any error."""
-        with self._writer_lock or nullcontext(), self._write.begin() as session:
+        with self._queue_for_writing(), self._write.begin() as session:
             yield session
+
+    @contextmanager
+    def _queue_for_writing(self) -> Iterator[None]:
+        if self._writer_lock is None:
+            yield
+            return
+        if not self._writer_lock.acquire(timeout=self.timeouts.lock):
+            raise DatabaseUnavailable("the database is busy: no write lock within the lock timeout")
+        try:
+            yield
+        finally:
+            self._writer_lock.release()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

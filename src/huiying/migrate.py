@@ -27,6 +27,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database up to `revision` (the newest by default)."""
     config = alembic_config(engine)
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # An index on a big table may take longer than a request's statement timeout (db.py).
+            connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

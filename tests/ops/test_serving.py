@@ -6,43 +6,17 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
+from servers import served
 
 from conftest import _free_port
 from huiying.api.access_log import loggable_path
-from huiying.app import create_app
-from huiying.cli import server_options
 from huiying.config import Settings
 from huiying.db import Database
-
-
-@contextmanager
-def served(settings: Settings, db: Database) -> Iterator[str]:
-    """The app behind uvicorn configured exactly as `huiying serve` configures it."""
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings, db), host="127.0.0.1", port=port, timeout_graceful_shutdown=1, **server_options(settings)
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def _intakes(base: str, forwarded: list[str]) -> list[int]:
