@@ -33,6 +33,7 @@ from huiying.triage.api import router as triage_router
 from huiying.triage.service import runtime as triage_runtime
 from huiying.web import admin as web_admin
 from huiying.web import auth as web_auth
+from huiying.web import errors as web_errors
 from huiying.web import live as web_live
 from huiying.web import portal_identity as web_portal_identity
 from huiying.web import public as web_public
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     crypto.configure(settings.resolved_secret_key, settings.previous_secret_keys)
     errors.install(app)
     web_auth.install(app)
+    web_errors.install(app)
     wiring.install_handlers()
     for router in (
         accounts_router,

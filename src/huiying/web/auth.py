@@ -59,7 +59,31 @@ def safe_next(value: str | None) -> str:
     """Only local paths: `//evil.example` or `https://…` would be an open redirect."""
     if value and value.startswith("/") and not value.startswith(("//", "/\\")):
         return value
-    return "/tickets"
+    return "/"
+
+
+# The staff pages and what a role needs to open them, in the order a role is led to them.
+_FIRST_PAGES = (
+    ("/tickets", frozenset({access.Permission.TICKET_READ})),
+    ("/audit", frozenset({access.Permission.AUDIT_READ})),
+    ("/admin", frozenset({access.Permission.CONFIG_MANAGE, access.Permission.STAFF_MANAGE})),
+)
+
+
+def landing_page(permissions: frozenset[access.Permission]) -> str:
+    """The page a role starts on: the first it may open (an auditor's is the audit log)."""
+    for path, needs in _FIRST_PAGES:
+        if permissions & needs:
+            return path
+    return "/login"
+
+
+def _may_open(permissions: frozenset[access.Permission], target: str) -> bool:
+    path = target.split("?", 1)[0]
+    for prefix, needs in _FIRST_PAGES:
+        if path == prefix or path.startswith(prefix + "/"):
+            return bool(permissions & needs)
+    return path != "/"
 
 
 async def page_staff(request: Request, db: DB) -> StaffPage:
@@ -129,7 +153,7 @@ def _login_page(
     status_code: int = 200,
     error: str | None = None,
     email: str = "",
-    next_url: str = "/tickets",
+    next_url: str = "/",
 ) -> HTMLResponse:
     token = secrets.token_urlsafe(32)
     response = render(
@@ -165,7 +189,7 @@ def login_submit(
     email: Annotated[str, Form(max_length=254)],
     password: Annotated[str, Form(max_length=1024)],
     csrf_token: Annotated[str, Form(max_length=200)] = "",
-    next: Annotated[str, Form(max_length=500)] = "/tickets",
+    next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
     t = i18n.translator(i18n.language_of(request))
     target = safe_next(next)
@@ -183,6 +207,7 @@ def login_submit(
                 ip=caller.ip,
                 user_agent=request.headers.get("user-agent"),
             )
+            permissions = access.permissions_of(accounts.actor_for(session, user, ip=caller.ip))
     except RateLimited as exc:
         key = "login.locked" if exc.code == "account_locked" else "login.throttled"
         page = _login_page(request, settings, status_code=429, error=t(key), email=email, next_url=target)
@@ -199,6 +224,9 @@ def login_submit(
             email=email,
             next_url=target,
         )
+    # A page the role may not open (the workspace for an auditor, say) would greet it with a 403.
+    if not _may_open(permissions, target):
+        target = landing_page(permissions)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         sessions.COOKIE,
@@ -222,8 +250,13 @@ def logout(request: Request, db: DB, page: Page) -> Response:
 
 
 @router.get("/")
-def home(request: Request) -> RedirectResponse:
-    return RedirectResponse("/tickets" if request.cookies.get(sessions.COOKIE) else "/login", status_code=303)
+async def home(request: Request, db: DB) -> RedirectResponse:
+    """The logged-in role's first page, or the login form."""
+    cookie = request.cookies.get(sessions.COOKIE)
+    page = await run_in_threadpool(_load_page, db, cookie, client_ip(request)) if cookie else None
+    if page is None:
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse(landing_page(access.permissions_of(page.actor)), status_code=303)
 
 
 async def _on_login_required(request: Request, exc: Exception) -> Response:

@@ -40,6 +40,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "操作过于频繁，请稍后再试",
         "Too many requests; please try again in a moment",
     ),
+    # error pages (web/errors.py)
+    "error.title.403": ("无权访问", "Not allowed"),
+    "error.title.404": ("页面不存在", "Not found"),
+    "error.title.500": ("出错了", "Something went wrong"),
+    "error.title.503": ("服务暂时不可用", "Temporarily unavailable"),
+    "error.title.other": ("请求无法完成", "The request could not be completed"),
+    "error.internal": (
+        "服务器出了点问题，我们已记录，请稍后再试",
+        "Something went wrong on our side; it was logged. Please try again later",
+    ),
+    "error.unavailable": (
+        "系统正在恢复，请稍后再试",
+        "The service is unavailable for a moment; please try again shortly",
+    ),
+    "error.bad_request": (
+        "请求无法处理，请返回检查后重试",
+        "The request could not be handled; go back, check it and try again",
+    ),
+    "error.unauthenticated": ("请先登录", "Please log in first"),
+    "error.home": ("返回首页", "Back to the start page"),
+    "error.feedback_home": ("返回反馈页", "Back to the feedback form"),
+    "error.portal_home": ("返回我的反馈", "Back to my feedback"),
     # navigation
     "nav.tickets": ("工单", "Tickets"),
     "nav.admin": ("管理", "Admin"),
