@@ -2,7 +2,9 @@
 
 Chinese has no spaces, so both the search index and the triage features work on words cut by
 jieba. Index and query use the same cut (search mode), so every token a query yields is also a
-token of a document that contains the query text.
+token of a document that contains the query text. Search also reduces English words to their
+Snowball stem, at index and query time alike, so "crash" finds "crashes"; triage reads the
+unstemmed words its models were trained on.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import unicodedata
 from functools import lru_cache
 
 import jieba
+import snowballstemmer
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -22,6 +25,11 @@ _initialised = False
 
 # A token worth indexing has at least one letter, digit or CJK character.
 _WORDLIKE = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
+# The words that get an English stem (jieba keeps a run of Latin letters as one token).
+_ENGLISH_WORD = re.compile(r"[a-z]+")
+# A Snowball stemmer keeps state while it works: one at a time.
+_stemmer = snowballstemmer.stemmer("english")
+_stem_lock = threading.Lock()
 
 
 def warm_up() -> None:
@@ -62,6 +70,18 @@ def document(title: str | None, description: str) -> str:
     return description
 
 
+@lru_cache(maxsize=65_536)
+def _stem(word: str) -> str:
+    with _stem_lock:
+        return str(_stemmer.stemWord(word))
+
+
+def search_terms(text: str) -> list[str]:
+    """The words of `text` as search indexes and matches them: `segment`, with English words
+    reduced to their Snowball stem ("crashes", "crashing" -> "crash"); others as they are."""
+    return [_stem(token) if _ENGLISH_WORD.fullmatch(token) else token for token in segment(text)]
+
+
 def search_tokens(text: str) -> str:
-    """One space-separated string of the words of `text`, as stored for full-text search."""
-    return " ".join(segment(text))
+    """One space-separated string of the search terms of `text`, as stored for full-text search."""
+    return " ".join(search_terms(text))

@@ -31,7 +31,7 @@ from huiying.accounts.models import Team, User
 from huiying.errors import InvalidInput, NotFound
 from huiying.kit.clock import utcnow
 from huiying.kit.pagination import CursorValues, RowId, decode_cursor, encode_cursor
-from huiying.kit.text import segment
+from huiying.kit.text import search_terms
 from huiying.tickets import lifecycle
 from huiying.tickets.enums import PRIORITY_RANK, Priority, Status
 from huiying.tickets.models import Message, Ticket, TicketEvent, TicketTag
@@ -105,7 +105,7 @@ def lock_by_numbers(session: Session, numbers: list[str]) -> dict[str, Ticket]:
 
 
 def _search_condition(session: Session, q: str) -> ColumnElement[bool] | None:
-    tokens = list(dict.fromkeys(segment(q)))[:MAX_QUERY_TOKENS]
+    tokens = list(dict.fromkeys(search_terms(q)))[:MAX_QUERY_TOKENS]
     number = Ticket.number == normalise_number(q)
     if not tokens:
         return number
