@@ -334,8 +334,8 @@ def _pages(client: TestClient, db: Database, data: dict[str, Any]) -> dict[str, 
     pages["portal ticket"] = client.get(f"/portal/t/{token}").text
     pages["feedback done"] = client.get(f"/feedback/done?t={token}").text
     missing = client.get("/no-such-page", headers={"Accept": "text/html"})
-    if missing.headers.get("content-type", "").startswith("text/html"):  # HTML error pages, where they exist
-        pages["missing page"] = missing.text
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    pages["missing page"] = missing.text
     return pages
 
 
@@ -355,8 +355,8 @@ def _other_pages(client: TestClient, db: Database, lang: str) -> dict[str, str]:
     web_login(auditor, db, email=f"auditor.{lang}@example.com", role=Role.AUDITOR, name="审计员甲")
     pages["audit"] = auditor.get("/audit?verify=1").text
     forbidden = auditor.get("/admin/teams", headers={"Accept": "text/html"})
-    if forbidden.headers.get("content-type", "").startswith("text/html"):
-        pages["forbidden"] = forbidden.text
+    assert forbidden.status_code == 403 and forbidden.headers["content-type"].startswith("text/html")
+    pages["forbidden"] = forbidden.text
     return pages
 
 
