@@ -143,6 +143,9 @@ def make_engine(url: str, timeouts: Timeouts | None = None) -> Engine:
     # connections instead of opening and closing overflow ones. No pre-ping: a round trip per
     # checkout; a connection broken by a server restart is detected when used and replaced.
     options = f"-c statement_timeout={int(timeouts.statement * 1000)} -c lock_timeout={int(timeouts.lock * 1000)}"
+    given = make_url(url).query.get("options")  # the operator's own (a later -c wins)
+    if given:
+        options = f"{options} {given if isinstance(given, str) else ' '.join(given)}"
     return create_engine(
         url,
         pool_size=40,

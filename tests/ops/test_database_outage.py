@@ -39,6 +39,9 @@ def _assert_outage_answers(client: TestClient) -> None:
     assert int(page.headers["retry-after"]) > 0
     assert "服务暂时不可用" in page.text and '{"error"' not in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
+    sent = client.post("/feedback", data={"description": "看直播一直卡"})
+    assert sent.status_code == 503 and sent.headers["content-type"].startswith("text/html")
+    assert "服务暂时不可用" in sent.text
     english = client.get("/feedback?lang=en")
     assert english.status_code == 503 and "Temporarily unavailable" in english.text
     assert client.get("/healthz").json() == {"status": "ok"}

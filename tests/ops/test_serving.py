@@ -38,6 +38,21 @@ def test_a_rotating_forwarded_for_does_not_escape_the_ip_limit(settings: Setting
     assert statuses[3:] == [429, 429, 429]
 
 
+def test_a_rotating_forwarded_for_does_not_escape_the_login_limit(settings: Settings, db: Database) -> None:
+    limited = settings.model_copy(update={"rate_limit_login": "3/minute"})
+    with served(limited, db) as base, httpx.Client(base_url=base) as client:
+        statuses = [
+            client.post(
+                "/api/v1/auth/token",
+                json={"email": f"guess{i}@example.com", "password": "wrong password"},
+                headers={"X-Forwarded-For": f"203.0.113.{i}"},
+            ).status_code
+            for i in range(5)
+        ]
+    assert statuses[:3] == [401, 401, 401]
+    assert statuses[3:] == [429, 429]
+
+
 def test_a_trusted_proxy_s_forwarded_for_is_the_client(settings: Settings, db: Database) -> None:
     trusted = Settings(
         HUIYING_TRUSTED_PROXIES="127.0.0.1",
@@ -104,6 +119,7 @@ def test_serve_links_follow_its_port_and_logs_each_request(tmp_path: Path, cli_e
         assert portal_url.startswith(f"{base}/portal/t/")
         token = portal_url.rsplit("/", 1)[1]
         assert httpx.get(portal_url).status_code == 200
+        httpx.get(f"{base}/admin/staff/alice.secret@example.com")  # a staff email in a path
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=30)
@@ -111,3 +127,4 @@ def test_serve_links_follow_its_port_and_logs_each_request(tmp_path: Path, cli_e
     assert re.search(r"huiying\.access: 127\.0\.0\.1 GET /portal/t/\S{6}… 200 ", output), output
     assert token not in output
     assert "13912345678" not in output
+    assert "/admin/staff/a***@example.com" in output and "alice.secret@example.com" not in output
