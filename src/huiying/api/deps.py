@@ -38,6 +38,8 @@ async def get_settings(request: Request) -> Settings:
 
 
 def client_ip(request: Request) -> str | None:
+    """The caller's IP for limits and the audit log: the TCP peer, or the client a proxy named in
+    HUIYING_TRUSTED_PROXIES forwarded for (uvicorn resolves it; `huiying serve` configures it)."""
     return request.client.host if request.client else None
 
 
