@@ -90,7 +90,7 @@ def test_a_users_choice_stays_unless_a_rule_overrides(app_client: TestClient, ad
 
 def test_vip_is_at_least_high(app_client: TestClient, admin: StaffLogin) -> None:
     plain = _submit(app_client, description="希望增加夜间模式")
-    vip = _submit(app_client, description="希望增加夜间模式", vip=True)
+    vip = _submit(app_client, admin.headers, description="希望增加夜间模式", vip=True)
     assert _ticket(app_client, admin, plain)["priority"] in ("low", "medium")
     assert _ticket(app_client, admin, vip)["priority"] == "high"
 
