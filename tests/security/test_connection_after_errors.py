@@ -25,9 +25,9 @@ def _fails() -> None:
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_a_500_keeps_the_connection_usable(live_server: LiveServer) -> None:
-    live_server.app.add_api_route("/test-only/fails", _fails)
+    live_server.app.add_api_route("/api/v1/test-only/fails", _fails)
     connection = _connection(live_server)
-    connection.request("GET", "/test-only/fails")
+    connection.request("GET", "/api/v1/test-only/fails")
     failed = connection.getresponse()
     body = json.loads(failed.read())
     assert failed.status == 500
@@ -41,6 +41,23 @@ def test_a_500_keeps_the_connection_usable(live_server: LiveServer) -> None:
     assert after.status == 200, after.read()
     after.read()
     assert connection.sock is socket_used  # the same kept-alive connection, not a new one
+    connection.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_500_on_a_page_carries_the_security_headers(live_server: LiveServer) -> None:
+    live_server.app.add_api_route("/test-only/page-fails", _fails, include_in_schema=False)
+    connection = _connection(live_server)
+    connection.request("GET", "/test-only/page-fails", headers={"accept": "text/html"})
+    failed = connection.getresponse()
+    failed.read()
+    assert failed.status == 500
+    assert failed.getheader("x-content-type-options") == "nosniff"
+    assert failed.getheader("referrer-policy") == "same-origin"
+    if (failed.getheader("content-type") or "").startswith("text/html"):
+        assert "frame-ancestors 'none'" in (failed.getheader("content-security-policy") or "")
+    connection.request("GET", "/healthz")
+    assert connection.getresponse().status == 200
     connection.close()
 
 
