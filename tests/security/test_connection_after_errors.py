@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 from urllib.parse import urlsplit
 
 import pytest
@@ -59,6 +60,38 @@ def test_a_500_on_a_page_carries_the_security_headers(live_server: LiveServer) -
     connection.request("GET", "/healthz")
     assert connection.getresponse().status == 200
     connection.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_failing_error_handler_still_answers_500(live_server: LiveServer) -> None:
+    def broken_handler(request: object, exc: Exception) -> None:
+        raise RuntimeError("the error page itself fails")
+
+    live_server.app.add_api_route("/api/v1/test-only/fails", _fails)
+    live_server.app.exception_handlers[Exception] = broken_handler
+    connection = _connection(live_server)
+    connection.request("GET", "/api/v1/test-only/fails")
+    failed = connection.getresponse()
+    assert failed.status == 500
+    assert json.loads(failed.read())["error"]["code"] == "internal_error"
+    assert failed.getheader("x-content-type-options") == "nosniff"
+    connection.request("GET", "/healthz")
+    assert connection.getresponse().status == 200
+    connection.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_client_that_waits_for_100_continue_gets_the_413_at_once(live_server: LiveServer) -> None:
+    address = urlsplit(live_server.base_url)
+    with socket.create_connection((address.hostname or "127.0.0.1", address.port or 80), timeout=30) as sock:
+        sock.sendall(
+            b"POST /api/v1/feedback HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {3 * MIB}\r\nExpect: 100-continue\r\n\r\n".encode()
+        )
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:100]  # no "100 Continue": the body is not wanted
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

@@ -153,19 +153,23 @@ class ContainErrors:
 
 
 async def _error_response(scope: Scope, receive: Receive, exc: Exception) -> Response:
-    """The answer of the handler the app registered for Exception (see api/errors.py)."""
+    """The answer of the handler the app registered for Exception (see api/errors.py); a plain
+    JSON 500 if there is none or it fails itself (say, a page that cannot be rendered)."""
     app = scope.get("app")
     handler = getattr(app, "exception_handlers", {}).get(Exception)
-    if handler is None:
-        log.exception("unhandled error", exc_info=exc)
-        body = {"error": {"code": "internal_error", "message": "something went wrong on our side", "details": None}}
-        return Response(json.dumps(body), status_code=500, media_type="application/json")
-    request = Request(scope, receive)
-    if asyncio.iscoroutinefunction(handler):
-        response: Response = await handler(request, exc)
-    else:
-        response = await run_in_threadpool(handler, request, exc)
-    return response
+    if handler is not None:
+        request = Request(scope, receive)
+        try:
+            if asyncio.iscoroutinefunction(handler):
+                response: Response = await handler(request, exc)
+            else:
+                response = await run_in_threadpool(handler, request, exc)
+            return response
+        except Exception:  # the error answer must go out, whatever broke
+            log.exception("the error handler failed")
+    log.error("unhandled error", exc_info=exc)
+    body = {"error": {"code": "internal_error", "message": "something went wrong on our side", "details": None}}
+    return Response(json.dumps(body), status_code=500, media_type="application/json")
 
 
 class RejectNulBytes:
