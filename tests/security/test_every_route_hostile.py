@@ -31,6 +31,7 @@ from huiying.accounts.roles import Role
 from huiying.channels import codes as code_senders
 from huiying.channels.base import Delivered
 from huiying.db import Database
+from huiying.web.forms import CleanFormRoute
 
 NUL = "nul\x00byte"
 CONTROL = "ctl\x01\x08\x1b[31m\x7f\x9f"
@@ -194,14 +195,24 @@ def _routes(routes: list[BaseRoute]) -> Iterator[APIRoute]:
             yield from _routes(children)
 
 
-def web_form_routes(app: Any) -> list[tuple[str, list[str]]]:
-    """Every POST route of the web routers (not in the OpenAPI document), with its form fields."""
-    found: dict[str, list[str]] = {}
+def _web_posts(app: Any) -> Iterator[APIRoute]:
+    """Every POST route of the web routers (they are not in the OpenAPI document)."""
     for route in _routes(app.routes):
-        if route.include_in_schema or "POST" not in route.methods:
-            continue
-        found[route.path] = [field.alias for field in route.dependant.body_params]
+        if not route.include_in_schema and "POST" in route.methods:
+            yield route
+
+
+def web_form_routes(app: Any) -> list[tuple[str, list[str]]]:
+    """Every web form's path, with its declared form fields."""
+    found = {route.path: [field.alias for field in route.dependant.body_params] for route in _web_posts(app)}
     return sorted(found.items())
+
+
+def test_every_web_form_is_cleaned_before_its_handler(app_client: TestClient) -> None:
+    """A web router made without `route_class=CleanFormRoute` would let NUL bytes through."""
+    routes = list(_web_posts(app_client.app))
+    assert len(routes) > 15
+    assert [r.path for r in routes if not isinstance(r, CleanFormRoute)] == []
 
 
 # Fields that handlers read from the parsed form themselves (request.state.form), not as Form().
