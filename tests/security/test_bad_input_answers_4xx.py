@@ -99,6 +99,16 @@ def test_a_description_with_nothing_visible_is_refused(app_client: TestClient, d
     assert counts(db) == before
 
 
+def test_a_reply_with_nothing_visible_is_refused(app_client: TestClient, admin: StaffLogin, db: Database) -> None:
+    number = submit(app_client)["number"]
+    before = counts(db)
+    for text in BLANK:
+        answer = app_client.post(f"/api/v1/tickets/{number}/replies", json={"body": text}, headers=admin.headers)
+        assert answer.status_code == 422, (repr(text), answer.text)
+        assert answer.json()["error"]["details"][0]["field"] == "body.body"
+    assert counts(db) == before
+
+
 def _public_form(client: TestClient, path: str) -> str:
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
     assert token, path
@@ -171,3 +181,17 @@ def test_nul_bytes_in_web_forms_are_cleaned_as_in_the_api(
     token = _public_form(anonymous, "/portal")
     lookup = anonymous.post("/portal", data={"number": f"{number}\x00", "contact": nul, "csrf_token": token})
     assert lookup.status_code < 500
+
+
+def test_the_reply_form_refuses_a_reply_with_nothing_visible(
+    app_client: TestClient, db: Database, admin: StaffLogin
+) -> None:
+    number = submit(app_client)["number"]
+    csrf = _web_admin(app_client, db)
+    before = counts(db)
+    for text in BLANK:
+        answer = app_client.post(
+            f"/tickets/{number}/reply", data={"body": text, "csrf_token": csrf}, follow_redirects=False
+        )
+        assert answer.status_code == 303 and "error=empty" in answer.headers["location"], (repr(text), answer.text)
+    assert counts(db) == before

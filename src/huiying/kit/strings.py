@@ -31,9 +31,14 @@ def clean_line(value: str) -> str:
     return " ".join(clean(value).split())
 
 
+def has_visible(value: str) -> bool:
+    """Whether a person can read anything in `value` (not only spaces and zero-width characters)."""
+    return bool(_INVISIBLE.sub("", value))
+
+
 def visible(value: str) -> str:
     """Refuse a text with nothing a person can read in it (spaces, zero-width characters)."""
-    if not _INVISIBLE.sub("", value):
+    if not has_visible(value):
         raise PydanticCustomError("text_empty", "the text is empty: write at least a few words")
     return value
 

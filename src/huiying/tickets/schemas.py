@@ -155,7 +155,7 @@ class StatusIn(Strict):
 
 
 class ReplyIn(Strict):
-    body: Annotated[CleanText, Field(min_length=1, max_length=50_000)]
+    body: Annotated[VisibleText, Field(min_length=1, max_length=50_000)]
     internal: bool = False
     attachments: Annotated[list[AttachmentId], Field(max_length=20)] = []
 

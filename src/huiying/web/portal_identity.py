@@ -22,11 +22,9 @@ from huiying.tickets import present
 from huiying.tickets.schemas import TicketOut
 from huiying.web import i18n
 from huiying.web.auth import render
+from huiying.web.form_csrf import csrf_ok, form_token, with_form_cookie
 from huiying.web.forms import CleanFormRoute
 from huiying.web.portal_proofs import keep_proofs, proofs_of, take_user_token
-from huiying.web.public import _csrf_ok as csrf_ok
-from huiying.web.public import _form_token as form_token
-from huiying.web.public import _with_form_cookie as with_form_cookie
 
 router = APIRouter(include_in_schema=False, route_class=CleanFormRoute)
 

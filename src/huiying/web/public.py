@@ -6,7 +6,6 @@ Forms of anonymous visitors carry a double-submit CSRF token (a cookie and a hid
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -23,6 +22,7 @@ from huiying.api.ratelimit import limits_of
 from huiying.api.responses import file_response
 from huiying.categories import service as categories
 from huiying.errors import HuiyingError, NotFound, RateLimited
+from huiying.kit.strings import has_visible
 from huiying.portal import service as portal
 from huiying.portal.links import number_from_token, portal_token
 from huiying.tickets import attachments, intake, present, repository
@@ -31,14 +31,13 @@ from huiying.tickets.models import Attachment, Ticket
 from huiying.tickets.schemas import FeedbackIn
 from huiying.web import i18n
 from huiying.web.auth import render
+from huiying.web.form_csrf import csrf_ok, form_token, with_form_cookie
 from huiying.web.forms import CleanFormRoute
 from huiying.web.portal_proofs import keep_proofs, proofs_of, take_user_token, user_claim
-from huiying.web.sessions import csrf_matches
 from huiying.web.wording import error_text, refused, validation_text
 
 router = APIRouter(include_in_schema=False, route_class=CleanFormRoute)
 
-FORM_COOKIE = "hy_form_csrf"
 PREFILL = (
     "user_id",
     "user_name",
@@ -55,19 +54,6 @@ PREFILL = (
 )
 
 
-def _form_token(request: Request) -> str:
-    return request.cookies.get(FORM_COOKIE) or secrets.token_urlsafe(32)
-
-
-def _with_form_cookie(response: HTMLResponse, token: str) -> HTMLResponse:
-    response.set_cookie(FORM_COOKIE, token, httponly=True, samesite="strict", max_age=86400)
-    return response
-
-
-def _csrf_ok(request: Request, given: str) -> bool:
-    return csrf_matches(request.cookies.get(FORM_COOKIE), given)
-
-
 def _lang_query(request: Request) -> str:
     kept = {k: v for k, v in request.query_params.items() if k != "lang"}
     return urlencode(kept) + "&" if kept else ""
@@ -81,7 +67,7 @@ def _feedback_page(
     error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    token = _form_token(request)
+    token = form_token(request)
     with db.read() as session:
         tree = categories.tree(session)
     page = render(
@@ -94,7 +80,7 @@ def _feedback_page(
         csrf_token=token,
         lang_query=_lang_query(request),
     )
-    return _with_form_cookie(page, token)
+    return with_form_cookie(page, token)
 
 
 @router.get("/feedback", response_class=HTMLResponse)
@@ -147,7 +133,7 @@ def feedback_submit(
         "room_id": room_id,
         "user_token": user_token,
     }
-    if not _csrf_ok(request, csrf_token):
+    if not csrf_ok(request, csrf_token):
         return _feedback_page(request, db, values=values, error=t("login.csrf"), status_code=403)
     caller = platform_user(user_id or None, ip=client_ip(request))
     try:
@@ -208,9 +194,9 @@ def feedback_done(request: Request, settings: AppSettings, t: str = "") -> HTMLR
 
 @router.get("/portal", response_class=HTMLResponse)
 def portal_lookup_form(request: Request) -> HTMLResponse:
-    token = _form_token(request)
+    token = form_token(request)
     page = render(request, "portal_lookup.html", csrf_token=token, number="", lang_query="")
-    return _with_form_cookie(page, token)
+    return with_form_cookie(page, token)
 
 
 @router.post("/portal", response_class=HTMLResponse)
@@ -226,7 +212,7 @@ def portal_lookup(
     """Ticket number plus the contact given at intake opens that ticket's page (and no other:
     knowing someone's phone number proves nothing)."""
     t = i18n.translator(i18n.language_of(request))
-    token = _form_token(request)
+    token = form_token(request)
     number = number.strip()[:40]
 
     def again(message: str, status_code: int) -> HTMLResponse:
@@ -239,9 +225,9 @@ def portal_lookup(
             lookup_error=message,
             lang_query="",
         )
-        return _with_form_cookie(page, token)
+        return with_form_cookie(page, token)
 
-    if not _csrf_ok(request, csrf_token):
+    if not csrf_ok(request, csrf_token):
         return again(t("login.csrf"), 403)
     if not number or not contact.strip():
         return again(t("portal.lookup_missing"), 422)
@@ -287,20 +273,21 @@ def portal_page(token: str, request: Request, db: DB, settings: AppSettings) -> 
             status_code=429,
             message=i18n.translator(i18n.language_of(request))("error.rate_limited"),
         )
-    form_token = _form_token(request)
+    csrf_token = form_token(request)
     with db.read() as session:
         try:
             ticket = _ticket_of_token(session, settings, token)
         except NotFound:
-            return render(
+            lookup = render(
                 request,
                 "portal_lookup.html",
                 status_code=404,
-                csrf_token=form_token,
+                csrf_token=csrf_token,
                 number="",
                 lookup_error=i18n.translator(i18n.language_of(request))("portal.not_found"),
                 lang_query="",
             )
+            return with_form_cookie(lookup, csrf_token)
         files = list(
             session.scalars(
                 select(Attachment).where(Attachment.ticket_id == ticket.id, Attachment.message_id.is_(None))
@@ -317,8 +304,8 @@ def portal_page(token: str, request: Request, db: DB, settings: AppSettings) -> 
             "proved": bool(proofs),
             "names": categories.names(session),
         }
-    page = render(request, "portal.html", token=token, csrf_token=form_token, lang_query="", **context)
-    return _with_form_cookie(page, form_token)
+    page = render(request, "portal.html", token=token, csrf_token=csrf_token, lang_query="", **context)
+    return with_form_cookie(page, csrf_token)
 
 
 def _portal_action(
@@ -334,7 +321,7 @@ def _portal_action(
     """Run one of the user's actions on their ticket and go back to its page with a notice;
     refused without the form's CSRF token, limited per IP like every portal request."""
     back = f"/portal/t/{token}"
-    if not _csrf_ok(request, csrf_token):
+    if not csrf_ok(request, csrf_token):
         message = i18n.translator(i18n.language_of(request))("login.csrf")
         return RedirectResponse(f"{back}?{urlencode({'error': message})}", status_code=303)
     try:
@@ -367,12 +354,12 @@ def portal_message(
             max_bytes=settings.max_attachment_bytes,
             uploaded_by_id=None,
         )
-        if not text.strip() and not ids:
+        if not has_visible(text) and not ids:
             raise HuiyingError("empty", code="empty")
         portal.add_information(
             session,
             ticket,
-            text=text.strip() or "(附件 attachment)",
+            text=text.strip() if has_visible(text) else "(附件 attachment)",
             attachment_ids=ids,
             actor=actor,
             settings=settings,

@@ -22,6 +22,7 @@ from huiying.api.deps import DB, AppSettings
 from huiying.api.responses import file_response
 from huiying.categories import service as categories
 from huiying.errors import Forbidden, HuiyingError, InvalidInput, NotFound
+from huiying.kit.strings import has_visible
 from huiying.macros import service as macros
 from huiying.portal.links import portal_url
 from huiying.tickets import assignees, attachments, lifecycle, present, repository, service
@@ -180,7 +181,7 @@ def reply(
     files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
     text = body.strip()
-    if not text:
+    if not has_visible(text):
         return _back(_ticket_url(number), error="empty")
     try:
         with db.write() as session:
