@@ -28,6 +28,7 @@ from huiying.accounts import service as accounts
 from huiying.accounts.roles import Role
 from huiying.app import create_app
 from huiying.bootstrap import ensure_defaults
+from huiying.cli import server_options
 from huiying.config import Settings, get_settings
 from huiying.db import Database
 from huiying.models import metadata
@@ -240,7 +241,10 @@ def live_server(settings: Settings, db: Database) -> Iterator[LiveServer]:
 
     port = _free_port()
     app = create_app(settings, db)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1)
+    # Served as `huiying serve` serves it: forwarded headers believed from no one, our access log.
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1, **server_options(settings)
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
