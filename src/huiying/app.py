@@ -16,6 +16,7 @@ from huiying import __version__, web, wiring
 from huiying.accounts.api import router as accounts_router
 from huiying.api import errors
 from huiying.api.access_log import AccessLog
+from huiying.api.jobs import router as jobs_router
 from huiying.api.middleware import BodyLimit, ContainErrors, Metrics, RejectNulBytes
 from huiying.api.ratelimit import Limits
 from huiying.api.system import router as system_router
@@ -23,6 +24,7 @@ from huiying.audit.api import router as audit_router
 from huiying.categories.api import router as categories_router
 from huiying.config import MIB, Settings, get_settings
 from huiying.db import Database
+from huiying.jobs import outbox
 from huiying.kit import text
 from huiying.moderation.api import router as moderation_router
 from huiying.privacy import crypto
@@ -39,7 +41,6 @@ from huiying.web import portal_identity as web_portal_identity
 from huiying.web import public as web_public
 from huiying.web import workspace as web_workspace
 from huiying.web.security import SecurityHeaders
-from huiying.worker import outbox
 from huiying.worker.runner import EmbeddedRunner
 
 UPLOAD_PATHS = ("/api/v1/attachments",)
@@ -101,7 +102,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     errors.install(app)
     web_auth.install(app)
     web_errors.install(app)
-    wiring.install_handlers()
+    wiring.install()
     for router in (
         accounts_router,
         categories_router,
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         privacy_router,
         audit_router,
         triage_router,
+        jobs_router,
     ):
         app.include_router(router, responses=errors.ERROR_RESPONSES)
     for router in (

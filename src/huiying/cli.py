@@ -32,6 +32,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(apikeys_app, name="apikeys")
 app.add_typer(triage_app, name="triage")
+jobs_app = typer.Typer(help="Background jobs: on-demand and periodic.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
 
 ADMIN_EMAIL = "admin@huiying.local"
 
@@ -44,7 +46,7 @@ def _database() -> Database:
     settings = get_settings()
     settings.ensure_data_dir()
     crypto.configure(settings.resolved_secret_key, settings.previous_secret_keys)
-    wiring.install_handlers()
+    wiring.install()
     return Database(settings.resolved_database_url)
 
 
@@ -139,26 +141,20 @@ def worker(
 
 @app.command()
 def scheduler(
-    interval: Annotated[float, typer.Option(help="seconds between sweeps")] = 5.0,
+    interval: Annotated[float, typer.Option(help="seconds between ticks")] = 1.0,
 ) -> None:
-    """Periodic sweeps: hand due outbox jobs to the workers (distributed mode)."""
-    import time
-
-    from huiying.worker import outbox
+    """Run the registered periodic jobs, handing due jobs to the workers (distributed mode)."""
+    from huiying.jobs import outbox
+    from huiying.worker import scheduler as loop
     from huiying.worker.celery_app import dispatcher_for, make_celery
 
     settings = get_settings()
     if not settings.broker_url:
         _fail("HUIYING_BROKER_URL is not set: without a broker, `huiying serve` runs the jobs itself")
-    dispatch = dispatcher_for(make_celery(settings.broker_url or "", queue=settings.broker_queue))
+    outbox.dispatcher = dispatcher_for(make_celery(settings.broker_url or "", queue=settings.broker_queue))
     database = _database()
-    typer.echo(f"scheduler: sweeping every {interval}s")
-    while True:
-        with database.read() as session:
-            due = outbox.due_ids(session, limit=500)
-        for job_id in due:
-            dispatch(job_id)
-        time.sleep(interval)
+    typer.echo(f"scheduler: ticking every {interval}s")
+    loop.run_forever(database, interval=interval, owner=loop.owner_id("scheduler"))
 
 
 @db_app.command("upgrade")
@@ -484,6 +480,22 @@ def triage_activate(target: str, version: int) -> None:
     except HuiyingError as exc:
         _fail(exc.message, 1)
     typer.echo(f"{target} v{version} is active")
+
+
+@jobs_app.command("list")
+def jobs_list() -> None:
+    """Every registered job: kind, last run, pending/running/failed/dead counts, last error."""
+    from huiying.jobs import overview
+
+    with _database().read() as session:
+        summaries = overview.summaries(session)
+    for job in summaries:
+        kind = f"every {job.every_seconds}s" if job.kind == "periodic" else "on-demand"
+        last_run = job.last_run_at.isoformat(timespec="seconds") if job.last_run_at else "never"
+        typer.echo(
+            f"{job.name}\t{kind}\tlast_run={last_run}\tpending={job.pending} running={job.running} "
+            f"failed={job.failed} dead={job.dead}\tlast_error={overview.short_error(job.last_error) or '-'}"
+        )
 
 
 def main() -> None:

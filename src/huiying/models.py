@@ -4,6 +4,7 @@ from huiying.accounts.models import AccessToken, Team, TeamMember, User
 from huiying.audit.models import AuditEntry, AuditHead
 from huiying.categories.models import Category
 from huiying.db import Base
+from huiying.jobs.models import OutboxJob, PeriodicJob
 from huiying.macros.models import Macro
 from huiying.moderation.models import Freeze
 from huiying.portal.models import PortalCode
@@ -19,7 +20,6 @@ from huiying.tickets.models import (
 )
 from huiying.triage.models import ModelVersion, TriageLabel, TriageRule
 from huiying.web.models import WebSession
-from huiying.worker.models import OutboxJob
 
 metadata = Base.metadata
 
@@ -35,6 +35,7 @@ __all__ = [
     "Message",
     "ModelVersion",
     "OutboxJob",
+    "PeriodicJob",
     "PortalCode",
     "QAReview",
     "Team",

@@ -1,6 +1,12 @@
-"""Connect the packages that react to ticket events. Called by every process at start."""
+"""Connect the packages: event handlers and background jobs. Called by every process at start."""
 
 from __future__ import annotations
+
+
+def install() -> None:
+    """Everything a process needs before it serves or runs jobs (idempotent)."""
+    install_handlers()
+    install_jobs()
 
 
 def install_handlers() -> None:
@@ -11,3 +17,18 @@ def install_handlers() -> None:
     # Triage first: compliance then sees the category triage chose.
     triage.install()
     compliance.install()
+
+
+def install_jobs() -> None:
+    """Every package registers its on-demand and periodic jobs (idempotent)."""
+    from huiying.channels import delivery
+    from huiying.jobs import outbox
+    from huiying.moderation import compliance
+    from huiying.portal import codes as portal_codes
+    from huiying.triage import service as triage
+
+    outbox.register_jobs()
+    delivery.register_jobs()
+    compliance.register_jobs()
+    portal_codes.register_jobs()
+    triage.register_jobs()

@@ -19,6 +19,7 @@ from conftest import StaffLogin, login
 from helpers import feedback, submit
 from huiying.accounts.roles import Role
 from huiying.db import Database
+from huiying.jobs.models import OutboxJob
 
 ROLES = list(Role)
 A, S, SU, AD, QA, AU = (Role.AGENT, Role.SENIOR, Role.SUPERVISOR, Role.ADMIN, Role.QA, Role.AUDITOR)
@@ -83,6 +84,13 @@ class World:
             headers=self.admin.headers,
         )
         return int(answer.json()["id"])
+
+    def dead_job_id(self) -> int:
+        with self.db.write() as session:
+            row = OutboxJob(job="deliver_message", payload={"message_id": 0}, state="dead", attempts=8)
+            session.add(row)
+            session.flush()
+            return row.id
 
 
 Request = tuple[str, str, dict[str, Any]]
@@ -326,6 +334,8 @@ CASES = [
         _fixed("/api/v1/triage/models/sentiment/0/activate"),
     ),
     Case("POST", "/api/v1/triage/assess", {AD}, _fixed("/api/v1/triage/assess", json={"text": "支付失败"})),
+    Case("GET", "/api/v1/jobs", {AD}, _fixed("/api/v1/jobs")),
+    Case("POST", "/api/v1/jobs/{job_id}/retry", {AD}, lambda w, o: ("", f"/api/v1/jobs/{w.dead_job_id()}/retry", {})),
     Case("GET", "/api/v1/audit", {AU}, _fixed("/api/v1/audit")),
     Case("GET", "/api/v1/audit/export", {AU}, _fixed("/api/v1/audit/export")),
     Case("GET", "/api/v1/audit/verify", {AU}, _fixed("/api/v1/audit/verify")),

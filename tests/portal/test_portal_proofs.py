@@ -18,12 +18,12 @@ from huiying.channels import codes as code_senders
 from huiying.channels.base import Delivered
 from huiying.config import Settings
 from huiying.db import Database
+from huiying.jobs.models import OutboxJob
 from huiying.kit import clock
 from huiying.portal import codes, user_token
 from huiying.portal.links import portal_token
 from huiying.portal.models import PortalCode
 from huiying.worker import runner
-from huiying.worker.models import OutboxJob
 
 PLATFORM_SECRET = "platform-shared-secret-for-tests"
 USER = "u-alice"

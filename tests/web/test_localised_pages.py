@@ -324,7 +324,7 @@ def _pages(client: TestClient, db: Database, data: dict[str, Any]) -> dict[str, 
             "closed ticket": f"/tickets/{data['closed']}",
             "missing ticket": "/tickets/HY000000-0000",
             "admin": "/admin",
-            **{f"admin {tab}": f"/admin/{tab}" for tab in ["teams", "staff", "categories", "macros", "triage"]},
+            **{f"admin {tab}": f"/admin/{tab}" for tab in ["teams", "staff", "categories", "macros", "triage", "jobs"]},
             "feedback form": "/feedback?user_id=u20002&os=iOS%2018.1&model=iPhone%2015%20Pro&app_version=5.3.0&channel=app",
             "portal lookup": "/portal",
         }

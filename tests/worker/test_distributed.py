@@ -28,9 +28,9 @@ from huiying.accounts.roles import Role
 from huiying.app import create_app
 from huiying.config import Settings
 from huiying.db import Database
+from huiying.jobs.models import OutboxJob
 from huiying.tickets.models import Message, TicketEvent
 from huiying.worker.celery_app import broker_reachable
-from huiying.worker.models import OutboxJob
 
 BROKER_ENV = "HUIYING_TEST_BROKER_URL"
 WAIT_SECONDS = 25.0

@@ -7,9 +7,9 @@ import time
 import pytest
 
 from huiying.db import Database
-from huiying.worker import outbox, runner
-from huiying.worker.jobs import JOBS
-from huiying.worker.models import OutboxJob
+from huiying.jobs import outbox, registry
+from huiying.jobs.models import OutboxJob
+from huiying.worker import runner
 
 calls: list[dict[str, object]] = []
 
@@ -25,11 +25,11 @@ def _explode(db: Database, payload: dict[str, object]) -> None:
 @pytest.fixture(autouse=True)
 def test_jobs() -> object:
     calls.clear()
-    JOBS["test_record"] = _record
-    JOBS["test_explode"] = _explode
+    registry.register("test_record", _record)
+    registry.register("test_explode", _explode)
     yield
-    JOBS.pop("test_record")
-    JOBS.pop("test_explode")
+    registry.unregister("test_record")
+    registry.unregister("test_explode")
 
 
 def test_a_job_runs_once_after_commit(db: Database) -> None:
@@ -50,7 +50,7 @@ def test_a_rolled_back_change_leaves_no_job(db: Database) -> None:
     assert calls == []
 
 
-def test_a_failing_job_is_retried_later_then_given_up(db: Database) -> None:
+def test_a_failing_job_is_retried_later_then_dead(db: Database) -> None:
     with db.write() as session:
         job_id = outbox.enqueue(session, "test_explode", {}).id
     assert runner.run_due(db) == 1
@@ -64,7 +64,7 @@ def test_a_failing_job_is_retried_later_then_given_up(db: Database) -> None:
             session.get_one(OutboxJob, job_id).available_at = session.get_one(OutboxJob, job_id).created_at
         runner.run_due(db)
     with db.read() as session:
-        assert session.get_one(OutboxJob, job_id).state == "failed"
+        assert session.get_one(OutboxJob, job_id).state == "dead"
 
 
 def test_a_job_claimed_twice_runs_once(db: Database) -> None:

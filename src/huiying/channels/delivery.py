@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from huiying import jobs
 from huiying.accounts.actor import SYSTEM
 from huiying.channels import registry
 from huiying.db import Database
@@ -11,6 +12,8 @@ from huiying.kit.clock import utcnow
 from huiying.tickets import history
 from huiying.tickets.enums import Delivery
 from huiying.tickets.models import Message, Ticket
+
+JOB = "deliver_message"  # tickets/service.py enqueues it by this name: tickets does not import channels
 
 
 def deliver_message(db: Database, payload: dict[str, Any]) -> None:
@@ -31,3 +34,7 @@ def deliver_message(db: Database, payload: dict[str, Any]) -> None:
             action="reply_delivered",
             data={"message_id": message.id, "via": adapter.name, "external_id": result.external_id},
         )
+
+
+def register_jobs() -> None:
+    jobs.register(JOB, deliver_message)

@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huiying import events
+from huiying import events, jobs
 from huiying.accounts.actor import SYSTEM
 from huiying.accounts.models import Team
 from huiying.config import get_settings
@@ -22,12 +22,12 @@ from huiying.kit.clock import utcnow
 from huiying.tickets import history, service
 from huiying.tickets.enums import Priority
 from huiying.tickets.models import Ticket
-from huiying.worker import outbox
 
 TRIGGERS = frozenset({"privacy-leak", "illegal-content"})
 FLAG_TAG = "compliance"
 DEADLINE = timedelta(hours=2)
 LEGAL_TEAM = "security"
+JOB = "compliance_alert"
 
 
 def needs_escalation(ticket: Ticket) -> bool:
@@ -56,13 +56,17 @@ def escalate(session: Session, ticket: Ticket) -> None:
         data={"reasons": reasons, "due": due.isoformat(), "team": LEGAL_TEAM},
         at=now,
     )
-    outbox.enqueue(session, "compliance_alert", {"ticket_id": ticket.id})
+    jobs.enqueue(session, JOB, {"ticket_id": ticket.id})
 
 
 def _on_ticket_event(session: Session, event: events.Event) -> None:
     ticket = session.get(Ticket, event.ticket_id)
     if ticket is not None and needs_escalation(ticket):
         escalate(session, ticket)
+
+
+def register_jobs() -> None:
+    jobs.register(JOB, send_alert)
 
 
 def install() -> None:

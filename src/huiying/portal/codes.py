@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from huiying import jobs
 from huiying.channels import codes as senders
 from huiying.db import Database
 from huiying.errors import HuiyingError, InvalidInput, RateLimited
@@ -27,7 +28,6 @@ from huiying.kit.clock import utcnow
 from huiying.portal.models import PortalCode
 from huiying.privacy import crypto
 from huiying.tickets.models import Ticket
-from huiying.worker import outbox
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def request_code(
     session.add(row)
     session.flush()
     if known:
-        outbox.enqueue(session, JOB, {"code_id": row.id})
+        jobs.enqueue(session, JOB, {"code_id": row.id})
 
 
 def verify_code(
@@ -156,3 +156,7 @@ def send_code_job(db: Database, payload: dict[str, Any]) -> None:
         # DeliveryFailed propagates: the outbox retries until the code has expired.
         sender.send_code(to=contact, code=crypto.decrypt(row.code_sealed), language=row.language)
         row.code_sealed, row.delivery = None, "sent"
+
+
+def register_jobs() -> None:
+    jobs.register(JOB, send_code_job)

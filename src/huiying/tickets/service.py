@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huiying import events
+from huiying import events, jobs
 from huiying.accounts import service as accounts
 from huiying.accounts.actor import SYSTEM, Actor
 from huiying.accounts.models import Team, User
@@ -28,7 +28,6 @@ from huiying.kit.text import document, search_tokens
 from huiying.tickets import assignees, attachments, history, lifecycle
 from huiying.tickets.enums import Delivery, MessageKind, Priority, Status
 from huiying.tickets.models import Message, Ticket, TicketTag
-from huiying.worker import outbox
 
 PATCHABLE = ("title", "category", "subcategory", "priority", "team", "assignee", "tags", "vip")
 
@@ -381,7 +380,7 @@ def add_reply(
     if not internal:
         if ticket.first_responded_at is None and actor.is_staff:
             ticket.first_responded_at = now
-        outbox.enqueue(session, "deliver_message", {"message_id": message.id})
+        jobs.enqueue(session, "deliver_message", {"message_id": message.id})
         if ticket.status == Status.NEW:
             change_status(session, ticket, status=Status.OPEN, actor=actor)
     events.publish(

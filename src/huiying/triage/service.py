@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from huiying import events
+from huiying import events, jobs
 from huiying.accounts.actor import Actor, ActorType
 from huiying.accounts.models import Team
 from huiying.audit import service as audit
@@ -509,6 +509,20 @@ def ensure_default_rules(session: Session) -> int:
         session.add(TriageRule(id=rule.id, body=rule.to_dict(), position=position, updated_at=utcnow()))
     session.flush()
     return len(rules)
+
+
+TRAIN_JOB = "triage_train"
+
+
+def register_jobs() -> None:
+    jobs.register(TRAIN_JOB, train_job)
+
+
+def queue_training(session: Session, *, target: str, actor: Actor) -> None:
+    """Retrain `target` in the background, after this transaction commits."""
+    if target not in TARGETS:
+        raise InvalidInput(f"unknown target {target!r}")
+    jobs.enqueue(session, TRAIN_JOB, {"target": target, "by": actor.name})
 
 
 def train_job(db: Database, payload: dict[str, Any]) -> None:

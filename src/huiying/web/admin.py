@@ -15,12 +15,14 @@ from huiying.accounts import access, teams
 from huiying.accounts import service as accounts
 from huiying.accounts.access import Permission
 from huiying.accounts.roles import Role
+from huiying.api import jobs as api_jobs
 from huiying.api.deps import DB
 from huiying.audit import export as audit_export
 from huiying.audit import service as audit
 from huiying.categories import service as categories
 from huiying.db import Database
 from huiying.errors import Forbidden, HuiyingError, InvalidInput
+from huiying.jobs import overview as job_overview
 from huiying.macros import service as macros
 from huiying.macros.render import VARIABLES
 from huiying.triage import service as triage
@@ -28,11 +30,10 @@ from huiying.triage.engine import TARGETS
 from huiying.web.auth import Page, StaffPage, render
 from huiying.web.forms import CleanFormRoute
 from huiying.web.wording import refused
-from huiying.worker import outbox
 
 router = APIRouter(include_in_schema=False, route_class=CleanFormRoute)
 
-TABS = ("teams", "staff", "categories", "macros", "triage")
+TABS = ("teams", "staff", "categories", "macros", "triage", "jobs")
 
 
 def _require(page: StaffPage, permission: Permission) -> None:
@@ -77,6 +78,9 @@ def _tab_context(session: Session, tab: str) -> dict[str, Any]:
         "triage_targets": TARGETS,
         "variables": VARIABLES,
         "top_categories": categories.tree(session),
+        "job_summaries": job_overview.summaries(session) if tab == "jobs" else [],
+        "dead_jobs": job_overview.dead_jobs(session) if tab == "jobs" else [],
+        "short_error": job_overview.short_error,
     }
 
 
@@ -358,13 +362,18 @@ def model_action(request: Request, db: DB, page: Page) -> Response:
 
     def train_or_activate(session: Session) -> None:
         if form.get("action") == "train":
-            if target not in TARGETS:
-                raise HuiyingError(f"unknown target {target!r}")
-            outbox.enqueue(session, "triage_train", {"target": target, "by": page.actor.name})
+            triage.queue_training(session, target=target, actor=page.actor)
         else:
             triage.activate(session, target=target, version=int(str(form.get("version", "-1"))), actor=page.actor)
 
     return _change(db, "triage", train_or_activate)
+
+
+@router.post("/admin/jobs/{job_id}/retry")
+def retry_job(job_id: api_jobs.JobId, db: DB, page: Page) -> Response:
+    """Retry a dead job (the dead-letter list on the jobs tab)."""
+    _require(page, Permission.CONFIG_MANAGE)
+    return _change(db, "jobs", lambda session: api_jobs.retry(session, job_id, actor=page.actor))
 
 
 @router.get("/audit", response_class=HTMLResponse)

@@ -1,4 +1,4 @@
-"""Distributed mode: Celery workers run the outbox jobs that the web processes write.
+"""Distributed mode: Celery workers run the registered jobs that the web processes enqueue.
 
 The task carries only the outbox row id; the worker runs exactly the function the embedded
 runner would (`runner.run_job`), which claims the row, so a duplicate delivery is harmless.
@@ -29,6 +29,10 @@ def broker_reachable(url: str, *, timeout: float = 2.0) -> bool:
 
 @lru_cache(maxsize=1)
 def worker_database() -> Database:
+    """The worker process's database, with the job registry and event handlers installed."""
+    from huiying import wiring
+
+    wiring.install()
     return Database(get_settings().resolved_database_url)
 
 

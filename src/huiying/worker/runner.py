@@ -1,4 +1,4 @@
-"""Running outbox jobs: the same code for the embedded thread and for Celery workers."""
+"""Running jobs: the same code for the embedded thread and for Celery workers."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import threading
 import traceback
 
 from huiying.db import Database
-from huiying.worker import outbox
-from huiying.worker.jobs import JOBS
+from huiying.jobs import outbox, registry
+from huiying.worker import scheduler
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ def run_job(db: Database, job_id: int) -> bool:
             return False
         name, payload = row.job, dict(row.payload)
     error: str | None = None
-    function = JOBS.get(name)
+    function = registry.function_for(name)
     if function is None:
         error = f"unknown job {name!r}"
     else:
@@ -37,17 +37,19 @@ def run_job(db: Database, job_id: int) -> bool:
 
 def run_due(db: Database, *, limit: int = 50) -> int:
     """Run every job that is due now; returns how many ran."""
-    with db.write() as session:
+    with db.read() as session:
         ids = outbox.due_ids(session, limit=limit)
     return sum(1 for job_id in ids if run_job(db, job_id))
 
 
 class EmbeddedRunner:
-    """A background thread of the web process that runs jobs when no broker is configured."""
+    """A background thread of the web process that runs jobs when no broker is configured,
+    and ticks the periodic jobs (whose leases keep several serve processes from doubling them)."""
 
     def __init__(self, db: Database, *, poll_seconds: float = 2.0) -> None:
         self._db = db
         self._poll = poll_seconds
+        self._owner = scheduler.owner_id("embedded")
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="huiying-jobs", daemon=True)
 
@@ -65,6 +67,7 @@ class EmbeddedRunner:
             outbox.wakeup.wait(self._poll)
             outbox.wakeup.clear()
             try:
+                scheduler.tick(self._db, owner=self._owner)
                 while not self._stop.is_set() and run_due(self._db) > 0:
                     pass
             except Exception:
