@@ -23,6 +23,7 @@ from huiying.demo import samples
 from huiying.kit.clock import frozen, utcnow
 from huiying.tickets import intake, service
 from huiying.tickets.enums import Channel, Priority, Status
+from huiying.tickets.intake_policy import IntakeCaller
 from huiying.tickets.models import Ticket
 from huiying.tickets.schemas import DeviceIn, FeedbackIn, LinksIn
 
@@ -125,8 +126,8 @@ def load(session: Session, *, settings: Settings, tickets: int = TICKETS, seed: 
         sample = rng.choice(samples.SAMPLES)
         created = now - timedelta(minutes=rng.randrange(10, 28 * 24 * 60))
         with frozen(created):
-            ticket = intake.create_ticket(
-                session, feedback=_feedback(rng, sample, index), actor=SYSTEM, settings=settings
+            ticket = intake.receive(
+                session, _feedback(rng, sample, index), caller=IntakeCaller.system(), settings=settings, limit=None
             ).ticket
         _work_on(session, rng, ticket, sample, staff_by_team, _Story(created, now), settings)
         statuses[ticket.status] = statuses.get(ticket.status, 0) + 1

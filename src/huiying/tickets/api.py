@@ -26,7 +26,8 @@ from huiying.portal import user_token as user_tokens
 from huiying.portal.links import portal_url
 from huiying.tickets import attachments, intake, present, repository, service
 from huiying.tickets.access import get_ticket_for, get_tickets_for
-from huiying.tickets.enums import PUBLIC_CHANNELS, Priority, Status
+from huiying.tickets.enums import Priority, Status
+from huiying.tickets.intake_policy import IntakeCaller
 from huiying.tickets.models import Attachment, Ticket
 from huiying.tickets.repository import TicketQuery
 from huiying.tickets.schemas import (
@@ -83,17 +84,11 @@ def submit_feedback(
                 "or HUIYING_PLATFORM_USER_SECRET is not set",
                 code="invalid_user_token",
             )
-    trusted = access.has(caller, Permission.TICKET_CREATE)
-    feedback = intake.with_vip(feedback, trusted=trusted, vip_claimed=claim is not None and claim.vip)
-    if not trusted:
-        if feedback.channel not in PUBLIC_CHANNELS:
-            allowed = ", ".join(sorted(c.value for c in PUBLIC_CHANNELS))
-            raise Forbidden(f"without the ticket:create permission the channel must be one of: {allowed}")
-        if feedback.priority is not None or feedback.tags:
-            raise Forbidden("only staff may set priority or tags at intake")
-        intake_limits(request).check(ip=caller.ip, user_id=feedback.user_id)
+    who = IntakeCaller.of_actor(caller, claim=claim)
     with db.write() as session:
-        result = intake.create_ticket(session, feedback=feedback, actor=caller, settings=settings, idempotency_key=key)
+        result = intake.receive(
+            session, feedback, caller=who, settings=settings, limit=intake_limits(request), idempotency_key=key
+        )
         ticket = result.ticket
         answer = FeedbackCreated(
             number=ticket.number,

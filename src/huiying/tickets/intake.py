@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -22,12 +24,13 @@ from huiying import events
 from huiying.accounts.actor import Actor
 from huiying.categories import service as categories
 from huiying.config import Settings
-from huiying.errors import Conflict, Forbidden, InvalidInput
+from huiying.errors import Conflict, InvalidInput
 from huiying.kit.clock import utcnow
 from huiying.kit.sql import dialect_insert
 from huiying.kit.text import document, search_tokens
 from huiying.tickets import attachments, history, numbering
 from huiying.tickets.enums import Priority, Status
+from huiying.tickets.intake_policy import IntakeCaller, admit
 from huiying.tickets.models import IntakeKey, Ticket, TicketTag
 from huiying.tickets.schemas import FeedbackIn
 
@@ -54,23 +57,40 @@ def title_from(description: str) -> str:
     return first_line[:TITLE_FROM_DESCRIPTION].rstrip() + "…"
 
 
-def with_vip(feedback: FeedbackIn, *, trusted: bool, vip_claimed: bool) -> FeedbackIn:
-    """The feedback with the VIP flag it may carry; Forbidden if it asks for more.
+class IntakeLimit(Protocol):
+    """The public intake limit (api/ratelimit.py): raises RateLimited when one is exhausted."""
 
-    VIP raises the priority, so only staff and integrations with ticket:create (`trusted`) may
-    set it, or the platform itself through its signed user token with the VIP flag
-    (portal/user_token.py) — which marks the ticket VIP even when the body does not ask."""
-    if feedback.vip and not (trusted or vip_claimed):
-        raise Forbidden(
-            "only staff, an API key with ticket:create or the platform's signed user token with the VIP flag "
-            "(X-Huiying-User-Token) may set vip"
-        )
-    if vip_claimed and not feedback.vip:
-        return feedback.model_copy(update={"vip": True})
-    return feedback
+    def check(self, *, ip: str | None, user_id: str | None) -> None: ...
 
 
-def _claim_key(session: Session, *, key: str, fingerprint: str, expires_at: datetime | None) -> IntakeKey | None:
+def receive(
+    session: Session,
+    submission: FeedbackIn,
+    *,
+    caller: IntakeCaller,
+    settings: Settings,
+    limit: IntakeLimit | None,
+    idempotency_key: str | None = None,
+    files: Callable[[Session], list[str]] | None = None,
+) -> IntakeResult:
+    """The one way in: every adapter (API, web form, CLI, channels) hands feedback in here.
+
+    The policy (tickets/intake_policy.py) decides what `caller` may set and whether the public
+    limit applies, per IP (which the adapter knows) and per user id. `files` stores uploads that
+    came with the submission, called only once it is admitted, so a refused one leaves no files."""
+    feedback = admit(caller, submission)
+    if caller.limited:
+        if limit is None:
+            raise ValueError("intake from a visitor needs the public intake limit")
+        limit.check(ip=caller.actor.ip, user_id=feedback.user_id)
+    if files is not None:
+        feedback = feedback.model_copy(update={"attachments": [*feedback.attachments, *files(session)]})
+    return create_ticket(
+        session, feedback=feedback, actor=caller.actor, settings=settings, idempotency_key=idempotency_key
+    )
+
+
+def claim_key(session: Session, *, key: str, fingerprint: str, expires_at: datetime | None) -> IntakeKey | None:
     """Claim `key` for this request; None if claimed now, else the earlier claim."""
     statement = (
         dialect_insert(session, IntakeKey)
@@ -105,21 +125,23 @@ def create_ticket(
     idempotency_key: str | None = None,
     received_at: datetime | None = None,
 ) -> IntakeResult:
-    """Turn feedback into a new ticket, or find the ticket an earlier delivery of it created."""
+    """Turn feedback into a new ticket, or find the ticket an earlier delivery of it created.
+
+    No policy here: adapters call `receive`; this is for it and for code that is the platform."""
     now = utcnow()
     fingerprint = request_fingerprint(feedback)
     claimed: list[str] = []
     if idempotency_key is not None:
         key = f"idem:{idempotency_key}"
         expires = now + timedelta(hours=settings.idempotency_ttl_hours)
-        earlier = _claim_key(session, key=key, fingerprint=fingerprint, expires_at=expires)
+        earlier = claim_key(session, key=key, fingerprint=fingerprint, expires_at=expires)
         if earlier is not None:
             ticket = _earlier_ticket(session, earlier, compare=True, fingerprint=fingerprint)
             return IntakeResult(ticket, created=False)
         claimed.append(key)
     if feedback.source_ref:
         key = f"src:{feedback.channel.value}:{feedback.source_ref}"
-        earlier = _claim_key(session, key=key, fingerprint=fingerprint, expires_at=None)
+        earlier = claim_key(session, key=key, fingerprint=fingerprint, expires_at=None)
         if earlier is not None:
             ticket = _earlier_ticket(session, earlier, compare=False, fingerprint=fingerprint)
             return IntakeResult(ticket, created=False)

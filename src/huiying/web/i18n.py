@@ -349,6 +349,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "err.no_tag": ("请填写标签", "Enter a tag"),
     "err.status.404": ("没有找到，或您无权查看", "Not found, or not yours to see"),
     "err.status.403": ("您的角色无权执行此操作", "Your role may not do this"),
+    # Intake refusals name the field the caller may not set (tickets/intake_policy.py).
+    "err.forbidden": (
+        "此项只能由工作人员或授权的接入方设置：{field}",
+        "Only staff or an authorised integration may set: {field}",
+    ),
     "err.status.409": ("当前状态不允许此操作", "The current state does not allow this"),
     "err.status.422": ("填写的内容有误，请检查", "Something entered is not valid; please check"),
     "err.status.429": ("操作过于频繁，请稍后再试", "Too many requests; please try again in a moment"),

@@ -27,6 +27,7 @@ from huiying.portal import service as portal
 from huiying.portal.links import number_from_token, portal_token
 from huiying.tickets import attachments, intake, present, repository
 from huiying.tickets.enums import Channel
+from huiying.tickets.intake_policy import IntakeCaller
 from huiying.tickets.models import Attachment, Ticket
 from huiying.tickets.schemas import FeedbackIn
 from huiying.web import i18n
@@ -37,6 +38,8 @@ from huiying.web.portal_proofs import keep_proofs, proofs_of, take_user_token, u
 from huiying.web.wording import error_text, refused, validation_text
 
 router = APIRouter(include_in_schema=False, route_class=CleanFormRoute)
+
+_CHANNELS = frozenset(c.value for c in Channel)
 
 PREFILL = (
     "user_id",
@@ -135,35 +138,44 @@ def feedback_submit(
     }
     if not csrf_ok(request, csrf_token):
         return _feedback_page(request, db, values=values, error=t("login.csrf"), status_code=403)
-    caller = platform_user(user_id or None, ip=client_ip(request))
+    caller = IntakeCaller.visitor(user_id=user_id or None, ip=client_ip(request), claim=claim)
+    links = {k: v for k, v in (("order_no", order_no), ("room_id", room_id)) if v}
     try:
-        limits_of(request).intake.check(ip=caller.ip, user_id=user_id or None)
-        links = {k: v for k, v in (("order_no", order_no), ("room_id", room_id)) if v}
-        with db.write() as session:
-            ids = attachments.store_uploads(
+        feedback = FeedbackIn(
+            # A channel the form does not know is the web form itself; a known one goes to the
+            # policy, which refuses staff channels here exactly as in the API.
+            channel=Channel(channel) if channel in _CHANNELS else Channel.WEB,
+            description=description,
+            title=title or None,
+            category=category or None,
+            subcategory=subcategory or None,
+            contact=contact or None,
+            user_name=user_name or None,
+            user_id=user_id or None,
+            device={"os": os or None, "model": model or None} if (os or model) else None,
+            app_version=app_version or None,
+            city=city or None,
+            links=links or None,
+        )
+
+        def store_files(session: Session) -> list[str]:
+            return attachments.store_uploads(
                 session,
                 files=[(f.filename, f.file) for f in files or []],
                 root=settings.attachments_dir,
                 max_bytes=settings.max_attachment_bytes,
                 uploaded_by_id=None,
             )
-            feedback = FeedbackIn(
-                channel=Channel.APP if channel == "app" else Channel.WEB,
-                description=description,
-                title=title or None,
-                category=category or None,
-                subcategory=subcategory or None,
-                contact=contact or None,
-                user_name=user_name or None,
-                user_id=user_id or None,
-                device={"os": os or None, "model": model or None} if (os or model) else None,
-                app_version=app_version or None,
-                city=city or None,
-                links=links or None,
-                attachments=ids,
-                vip=claim is not None and claim.vip,
-            )
-            ticket = intake.create_ticket(session, feedback=feedback, actor=caller, settings=settings).ticket
+
+        with db.write() as session:
+            ticket = intake.receive(
+                session,
+                feedback,
+                caller=caller,
+                settings=settings,
+                limit=limits_of(request).intake,
+                files=store_files,
+            ).ticket
             number = ticket.number
     except ValidationError as exc:
         reason = validation_text(exc, i18n.language_of(request))
