@@ -55,7 +55,10 @@ def add_information(
     attachment_ids: list[str],
     actor: Actor,
     settings: Settings,
+    source_ref: str | None = None,
 ) -> None:
+    """The user's words (and files) on their ticket; a form sent twice with one `source_ref`
+    adds one message."""
     if ticket.status == Status.CLOSED:
         raise Conflict("this ticket is closed; reopen it to add information", code="ticket_closed")
     service.add_user_message(
@@ -65,6 +68,7 @@ def add_information(
         actor=actor,
         settings=settings,
         channel=Channel.WEB.value,
+        source_ref=source_ref,
         attachment_ids=attachment_ids,
     )
 

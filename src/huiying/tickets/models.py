@@ -147,7 +147,12 @@ class Message(Base):
     """One entry of the conversation: the user's words, a public reply, or an internal note."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_ticket_id_id", "ticket_id", "id"),)
+    __table_args__ = (
+        Index("ix_messages_ticket_id_id", "ticket_id", "id"),
+        # A channel's own id of the message (Message-ID, MsgId) is taken once per ticket, so a
+        # replayed follow-up adds nothing (tickets/service.py add_user_message).
+        UniqueConstraint("ticket_id", "channel", "source_ref"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))

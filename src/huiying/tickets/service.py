@@ -25,7 +25,7 @@ from huiying.config import Settings
 from huiying.errors import Conflict, InvalidInput
 from huiying.kit.clock import utcnow
 from huiying.kit.text import document, search_tokens
-from huiying.tickets import assignees, attachments, history, lifecycle
+from huiying.tickets import assignees, attachments, follow_ups, history, lifecycle
 from huiying.tickets.enums import Delivery, MessageKind, Priority, Status
 from huiying.tickets.models import Message, Ticket, TicketTag
 
@@ -406,8 +406,17 @@ def add_user_message(
     source_ref: str | None = None,
     attachment_ids: list[str] | None = None,
 ) -> Message:
-    """The user adds to their feedback; a ticket waiting for them goes back to the agent."""
+    """The user adds to their feedback; a ticket waiting for them goes back to the agent.
+
+    With the channel's own id of the message (`source_ref`) a replay adds nothing and returns
+    the message the first delivery made (tickets/follow_ups.py)."""
     _require_live(ticket)
+    if source_ref is not None:
+        earlier = follow_ups.earlier_message(
+            session, ticket, channel=channel or ticket.channel, source_ref=source_ref, body=body
+        )
+        if earlier is not None:
+            return earlier
     message = _add_message(
         session,
         ticket,

@@ -349,6 +349,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "err.no_tag": ("请填写标签", "Enter a tag"),
     "err.status.404": ("没有找到，或您无权查看", "Not found, or not yours to see"),
     "err.status.403": ("您的角色无权执行此操作", "Your role may not do this"),
+    # A follow-up's id (source_ref) reused with other words (tickets/follow_ups.py).
+    "err.source_ref_reused": (
+        "这份表单已经提交过了；请刷新页面后再补充新的内容",
+        "This form was already sent; reload the page to add something new",
+    ),
     # Intake refusals name the field the caller may not set (tickets/intake_policy.py).
     "err.forbidden": (
         "此项只能由工作人员或授权的接入方设置：{field}",

@@ -6,6 +6,7 @@ Forms of anonymous visitors carry a double-submit CSRF token (a cookie and a hid
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -316,7 +317,10 @@ def portal_page(token: str, request: Request, db: DB, settings: AppSettings) -> 
             "proved": bool(proofs),
             "names": categories.names(session),
         }
-    page = render(request, "portal.html", token=token, csrf_token=csrf_token, lang_query="", **context)
+    form_ref = secrets.token_hex(16)
+    page = render(
+        request, "portal.html", token=token, csrf_token=csrf_token, form_ref=form_ref, lang_query="", **context
+    )
     return with_form_cookie(page, csrf_token)
 
 
@@ -354,6 +358,9 @@ def portal_message(
     settings: AppSettings,
     text: Annotated[str, Form(max_length=20_000)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
+    # Set once per rendered form: the same form sent twice (a double click, back and resend)
+    # adds one message.
+    source_ref: Annotated[str, Form(max_length=64)] = "",
     files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
     """The user adds information (and files) to their ticket."""
@@ -375,6 +382,7 @@ def portal_message(
             attachment_ids=ids,
             actor=actor,
             settings=settings,
+            source_ref=source_ref.strip() or None,
         )
 
     return _portal_action(request, db, settings, token=token, csrf_token=csrf_token, notice="sent", act=act)
