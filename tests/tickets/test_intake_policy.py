@@ -151,3 +151,21 @@ def test_the_web_form_and_the_api_refuse_a_staff_channel_alike(app_client: TestC
     assert i18n.translator("zh")("err.forbidden", field="channel") in page.text  # the same refusal, in words
     assert counts(db) == (0, 0)
     assert _form_post(app_client, channel="app").status_code == 303
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_visitor_cannot_take_over_another_tickets_source_ref(app_client: TestClient, db: Database) -> None:
+    """An anonymous caller who knows (or guesses) another submission's `source_ref` must not get
+    that ticket's signed portal link back by sending other feedback under it."""
+    first = app_client.post("/api/v1/feedback", json=feedback(source_ref="app-feedback-1001"))
+    assert first.status_code == 201
+    other = app_client.post(
+        "/api/v1/feedback", json=feedback(source_ref="app-feedback-1001", user_id="u-else", description="别的事")
+    )
+    assert other.status_code == 422
+    assert other.json()["error"]["code"] == "source_ref_reused"
+    assert first.json()["portal_url"] not in other.text
+    assert counts(db)[0] == 1
+    # The same submission again (an app retrying) is still the same ticket.
+    again = app_client.post("/api/v1/feedback", json=feedback(source_ref="app-feedback-1001"))
+    assert again.json()["number"] == first.json()["number"]

@@ -86,7 +86,12 @@ def receive(
     if files is not None:
         feedback = feedback.model_copy(update={"attachments": [*feedback.attachments, *files(session)]})
     return create_ticket(
-        session, feedback=feedback, actor=caller.actor, settings=settings, idempotency_key=idempotency_key
+        session,
+        feedback=feedback,
+        actor=caller.actor,
+        settings=settings,
+        idempotency_key=idempotency_key,
+        source_ref_must_match=caller.replays_must_match,
     )
 
 
@@ -103,8 +108,14 @@ def claim_key(session: Session, *, key: str, fingerprint: str, expires_at: datet
     return session.get(IntakeKey, key)
 
 
-def _earlier_ticket(session: Session, claim: IntakeKey, *, compare: bool, fingerprint: str) -> Ticket:
+def _earlier_ticket(session: Session, claim: IntakeKey, *, compare: bool, fingerprint: str, source: bool) -> Ticket:
     if compare and claim.request_hash != fingerprint:
+        if source:
+            raise InvalidInput(
+                "this source_ref was already used for different feedback; send a new one for new feedback",
+                code="source_ref_reused",
+                details={"field": "source_ref"},
+            )
         raise InvalidInput(
             "this Idempotency-Key was already used with a different request body; "
             "use a new key for a new piece of feedback",
@@ -124,10 +135,13 @@ def create_ticket(
     settings: Settings,
     idempotency_key: str | None = None,
     received_at: datetime | None = None,
+    source_ref_must_match: bool = False,
 ) -> IntakeResult:
     """Turn feedback into a new ticket, or find the ticket an earlier delivery of it created.
 
-    No policy here: adapters call `receive`; this is for it and for code that is the platform."""
+    No policy here: adapters call `receive`; this is for it and for code that is the platform.
+    `source_ref_must_match`: a source_ref seen before answers its ticket only for the same
+    submission (for callers who could otherwise fish for other people's tickets)."""
     now = utcnow()
     fingerprint = request_fingerprint(feedback)
     claimed: list[str] = []
@@ -136,14 +150,16 @@ def create_ticket(
         expires = now + timedelta(hours=settings.idempotency_ttl_hours)
         earlier = claim_key(session, key=key, fingerprint=fingerprint, expires_at=expires)
         if earlier is not None:
-            ticket = _earlier_ticket(session, earlier, compare=True, fingerprint=fingerprint)
+            ticket = _earlier_ticket(session, earlier, compare=True, fingerprint=fingerprint, source=False)
             return IntakeResult(ticket, created=False)
         claimed.append(key)
     if feedback.source_ref:
         key = f"src:{feedback.channel.value}:{feedback.source_ref}"
         earlier = claim_key(session, key=key, fingerprint=fingerprint, expires_at=None)
         if earlier is not None:
-            ticket = _earlier_ticket(session, earlier, compare=False, fingerprint=fingerprint)
+            ticket = _earlier_ticket(
+                session, earlier, compare=source_ref_must_match, fingerprint=fingerprint, source=True
+            )
             return IntakeResult(ticket, created=False)
         claimed.append(key)
 

@@ -74,6 +74,12 @@ class IntakeCaller:
         return self.kind in (CallerKind.STAFF, CallerKind.API_KEY) and access.has(self.actor, Permission.TICKET_CREATE)
 
     @property
+    def replays_must_match(self) -> bool:
+        """A visitor's `source_ref` seen before answers the earlier ticket (and its signed portal
+        link) only for the very same submission: anyone may type any source_ref."""
+        return not self.trusted and self.kind != CallerKind.CHANNEL
+
+    @property
     def limited(self) -> bool:
         """Whether the public intake limit (per IP and per user id) applies."""
         return not self.trusted and self.kind != CallerKind.CHANNEL
