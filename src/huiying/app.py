@@ -14,16 +14,16 @@ from fastapi.staticfiles import StaticFiles
 
 from huiying import __version__, web, wiring
 from huiying.accounts.api import router as accounts_router
-from huiying.api import errors
-from huiying.api.access_log import AccessLog
-from huiying.api.jobs import router as jobs_router
-from huiying.api.middleware import BodyLimit, ContainErrors, Metrics, RejectNulBytes
-from huiying.api.ratelimit import Limits
-from huiying.api.system import router as system_router
 from huiying.audit.api import router as audit_router
 from huiying.categories.api import router as categories_router
 from huiying.config import MIB, Settings, get_settings
 from huiying.db import Database
+from huiying.http import errors
+from huiying.http.access_log import AccessLog
+from huiying.http.jobs import router as jobs_router
+from huiying.http.middleware import BodyLimit, ContainErrors, Metrics, RejectNulBytes
+from huiying.http.ratelimit import Limits
+from huiying.http.system import router as system_router
 from huiying.jobs import outbox
 from huiying.kit import text
 from huiying.moderation.api import router as moderation_router

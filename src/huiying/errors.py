@@ -1,4 +1,4 @@
-"""Domain errors, raised by services and turned into HTTP answers by `huiying.api.errors`.
+"""Domain errors, raised by services and turned into HTTP answers by `huiying.http.errors`.
 
 HuiyingError                 (500 internal_error; never raised on purpose)
   InvalidInput               422 invalid_input     a value the domain does not accept

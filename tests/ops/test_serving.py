@@ -14,9 +14,9 @@ import pytest
 from servers import served
 
 from conftest import _free_port
-from huiying.api.access_log import loggable_path
 from huiying.config import Settings
 from huiying.db import Database
+from huiying.http.access_log import loggable_path
 
 
 def _intakes(base: str, forwarded: list[str]) -> list[int]:

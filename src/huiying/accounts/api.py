@@ -27,7 +27,8 @@ from huiying.accounts.schemas import (
     TokenOut,
     TokenRequest,
 )
-from huiying.api.deps import (
+from huiying.errors import Forbidden, Unauthenticated
+from huiying.http.deps import (
     DB,
     AppSettings,
     PathId,
@@ -35,9 +36,8 @@ from huiying.api.deps import (
     bearer,
     client_ip,
 )
-from huiying.api.ratelimit import limits_of
-from huiying.api.responses import json_model, json_models
-from huiying.errors import Forbidden, Unauthenticated
+from huiying.http.ratelimit import limits_of
+from huiying.http.responses import json_model, json_models
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 

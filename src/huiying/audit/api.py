@@ -11,12 +11,12 @@ from pydantic import BaseModel
 
 from huiying.accounts import access
 from huiying.accounts.access import Permission
-from huiying.api.deps import DB, QueryId, Staff
-from huiying.api.responses import json_model
 from huiying.audit import service
 from huiying.audit.export import EntryOut, entry_out
 from huiying.audit.export import rows as export_rows
 from huiying.errors import InvalidInput
+from huiying.http.deps import DB, QueryId, Staff
+from huiying.http.responses import json_model
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from huiying.api.deps import DB
 from huiying.categories import service
+from huiying.http.deps import DB
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
 

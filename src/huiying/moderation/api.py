@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from huiying.accounts import access
 from huiying.accounts.access import Permission
-from huiying.api.deps import DB, PathId, Staff
-from huiying.api.responses import json_model, json_models
+from huiying.http.deps import DB, PathId, Staff
+from huiying.http.responses import json_model, json_models
 from huiying.kit.strings import CleanLine, CleanText, InputModel
 from huiying.moderation import service
 from huiying.moderation.models import Freeze

@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 
 from huiying.accounts import access
 from huiying.accounts.access import Permission
-from huiying.api.deps import DB, AppSettings, Staff
-from huiying.api.responses import json_model
 from huiying.errors import InvalidInput
+from huiying.http.deps import DB, AppSettings, Staff
+from huiying.http.responses import json_model
 from huiying.kit.strings import InputModel
 from huiying.privacy import dsr
 

@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 
 from huiying.accounts import access
 from huiying.accounts.access import Permission
-from huiying.api.deps import DB, Staff
-from huiying.api.responses import json_model, json_models
 from huiying.errors import Forbidden
+from huiying.http.deps import DB, Staff
+from huiying.http.responses import json_model, json_models
 from huiying.kit.strings import CleanText, InputModel
 from huiying.quality import service
 from huiying.quality.models import QAReview

@@ -15,13 +15,13 @@ from huiying.accounts import access, teams
 from huiying.accounts import service as accounts
 from huiying.accounts.access import Permission
 from huiying.accounts.roles import Role
-from huiying.api import jobs as api_jobs
-from huiying.api.deps import DB
 from huiying.audit import export as audit_export
 from huiying.audit import service as audit
 from huiying.categories import service as categories
 from huiying.db import Database
 from huiying.errors import Forbidden, HuiyingError, InvalidInput
+from huiying.http import jobs as http_jobs
+from huiying.http.deps import DB
 from huiying.jobs import overview as job_overview
 from huiying.macros import service as macros
 from huiying.macros.render import VARIABLES
@@ -370,10 +370,10 @@ def model_action(request: Request, db: DB, page: Page) -> Response:
 
 
 @router.post("/admin/jobs/{job_id}/retry")
-def retry_job(job_id: api_jobs.JobId, db: DB, page: Page) -> Response:
+def retry_job(job_id: http_jobs.JobId, db: DB, page: Page) -> Response:
     """Retry a dead job (the dead-letter list on the jobs tab)."""
     _require(page, Permission.CONFIG_MANAGE)
-    return _change(db, "jobs", lambda session: api_jobs.retry(session, job_id, actor=page.actor))
+    return _change(db, "jobs", lambda session: http_jobs.retry(session, job_id, actor=page.actor))
 
 
 @router.get("/audit", response_class=HTMLResponse)

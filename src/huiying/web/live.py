@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 from huiying.accounts import access
 from huiying.accounts import service as accounts
 from huiying.accounts.actor import Actor
-from huiying.api.deps import DB
 from huiying.db import Database
+from huiying.http.deps import DB
 from huiying.tickets.models import Ticket, TicketEvent
 from huiying.web import sessions
 from huiying.web.auth import Page

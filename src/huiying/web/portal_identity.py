@@ -12,9 +12,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from huiying.api.deps import DB, AppSettings, client_ip
-from huiying.api.ratelimit import limits_of
 from huiying.errors import InvalidInput, RateLimited
+from huiying.http.deps import DB, AppSettings, client_ip
+from huiying.http.ratelimit import limits_of
 from huiying.portal import codes, proof
 from huiying.portal import service as portal
 from huiying.portal.links import portal_token

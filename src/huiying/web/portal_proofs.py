@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
-from huiying.api.deps import AppSettings
+from huiying.http.deps import AppSettings
 from huiying.kit.clock import utcnow
 from huiying.portal import proof
 from huiying.portal.user_token import UserClaim, verify

@@ -18,10 +18,10 @@ from huiying.accounts import access
 from huiying.accounts import service as accounts
 from huiying.accounts.access import Permission
 from huiying.accounts.models import User
-from huiying.api.deps import DB, AppSettings
-from huiying.api.responses import file_response
 from huiying.categories import service as categories
 from huiying.errors import Forbidden, HuiyingError, InvalidInput, NotFound
+from huiying.http.deps import DB, AppSettings
+from huiying.http.responses import file_response
 from huiying.kit.strings import has_visible
 from huiying.macros import service as macros
 from huiying.portal.links import portal_url

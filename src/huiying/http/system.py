@@ -7,8 +7,8 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from huiying.api.deps import DB, AppSettings
-from huiying.api.errors import ErrorBody, error_response
+from huiying.http.deps import DB, AppSettings
+from huiying.http.errors import ErrorBody, error_response
 
 router = APIRouter(tags=["system"])
 
