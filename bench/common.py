@@ -22,9 +22,9 @@ from sqlalchemy.engine import make_url
 
 from huiying import migrate
 from huiying.accounts import service as accounts
-from huiying.accounts.roles import Role
 from huiying.bootstrap import ensure_defaults
 from huiying.db import Database
+from huiying.kit.roles import Role
 
 PASSWORD = "bench password 2026"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -19,9 +19,9 @@ from common import fresh_database, median_of, server, token, wrk
 from seed import seed_tickets
 from sqlalchemy import event, func, select
 
-from huiying.accounts.actor import SYSTEM
 from huiying.config import Settings
 from huiying.db import Database
+from huiying.kit.actor import SYSTEM
 from huiying.tickets import intake
 from huiying.tickets.models import Ticket
 from huiying.tickets.schemas import FeedbackIn

@@ -15,10 +15,10 @@ from sqlalchemy import insert, text
 from huiying.config import Settings
 from huiying.db import Database
 from huiying.demo.samples import APP_VERSIONS, CITIES, DEVICES, SAMPLES
+from huiying.kit.masking import mask_contact
 from huiying.kit.sql import dialect_insert
 from huiying.kit.text import document, search_tokens
 from huiying.privacy import crypto
-from huiying.privacy.masking import mask_contact
 from huiying.tickets.models import Ticket, TicketCounter, TicketEvent
 from huiying.tickets.numbering import day_key, format_number
 

@@ -17,11 +17,11 @@ from pathlib import Path
 from common import fresh_database
 
 from huiying import wiring
-from huiying.accounts.actor import SYSTEM
 from huiying.config import Settings, get_settings
 from huiying.db import Database
 from huiying.demo.samples import SAMPLES
 from huiying.kit import text as kit_text
+from huiying.kit.actor import SYSTEM
 from huiying.tickets import intake
 from huiying.tickets.schemas import FeedbackIn
 from huiying.triage import service as triage

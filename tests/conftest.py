@@ -25,12 +25,12 @@ from sqlalchemy.engine import URL, Engine, make_url
 
 from huiying import migrate
 from huiying.accounts import service as accounts
-from huiying.accounts.roles import Role
 from huiying.app import create_app
 from huiying.bootstrap import ensure_defaults
 from huiying.cli import server_options
 from huiying.config import Settings, get_settings
 from huiying.db import Database
+from huiying.kit.roles import Role
 from huiying.models import metadata
 
 PG_ENV = "HUIYING_TEST_DATABASE_URL"

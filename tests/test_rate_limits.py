@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 
 from conftest import PASSWORD, login
 from helpers import feedback
-from huiying.accounts.roles import Role
 from huiying.app import create_app
 from huiying.config import Settings
 from huiying.db import Database
+from huiying.kit.roles import Role
 
 
 @pytest.fixture

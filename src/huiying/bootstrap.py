@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from huiying.accounts import service as accounts
 from huiying.accounts.models import User
-from huiying.accounts.roles import Role
 from huiying.categories import service as categories
+from huiying.kit.roles import Role
 from huiying.macros import service as macros
 from huiying.triage import service as triage
 

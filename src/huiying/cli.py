@@ -13,9 +13,9 @@ from typing import Annotated, Any
 
 import typer
 
-from huiying.accounts.actor import Actor, ActorType
 from huiying.config import Settings, get_settings
 from huiying.db import Database
+from huiying.kit.actor import Actor, ActorType
 
 app = typer.Typer(help="Huiying (回应): user-feedback handling.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -179,8 +179,8 @@ def users_create(
 ) -> None:
     """Create a staff account."""
     from huiying.accounts import service
-    from huiying.accounts.roles import Role
     from huiying.errors import HuiyingError
+    from huiying.kit.roles import Role
 
     try:
         staff_role = Role(role)

@@ -12,7 +12,7 @@ import logging
 import re
 from typing import IO
 
-from huiying.privacy.masking import mask_text
+from huiying.kit.masking import mask_text
 
 # `[parameters: (...)]` of an engine without hide_parameters; PostgreSQL's DETAIL lines that
 # quote the row or the key that failed.

@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 
 from conftest import StaffLogin, login
 from helpers import feedback, submit
-from huiying.accounts.roles import Role
 from huiying.db import Database
 from huiying.jobs.models import OutboxJob
+from huiying.kit.roles import Role
 
 ROLES = list(Role)
 A, S, SU, AD, QA, AU = (Role.AGENT, Role.SENIOR, Role.SUPERVISOR, Role.ADMIN, Role.QA, Role.AUDITOR)

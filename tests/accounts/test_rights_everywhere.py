@@ -16,11 +16,11 @@ from fastapi.testclient import TestClient
 from conftest import StaffLogin, login
 from helpers import feedback, submit
 from huiying.accounts import service as accounts
-from huiying.accounts.actor import SYSTEM
-from huiying.accounts.roles import Role
 from huiying.app import create_app
 from huiying.config import Settings
 from huiying.db import Database
+from huiying.kit.actor import SYSTEM
+from huiying.kit.roles import Role
 
 
 @pytest.fixture

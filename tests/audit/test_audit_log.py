@@ -14,9 +14,9 @@ from sqlalchemy.exc import DBAPIError
 
 from conftest import StaffLogin, login
 from helpers import submit
-from huiying.accounts.roles import Role
 from huiying.audit import service as audit
 from huiying.db import Database
+from huiying.kit.roles import Role
 
 
 def _entries(client: TestClient, auditor: StaffLogin, **params: str) -> list[dict]:  # type: ignore[type-arg]

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from conftest import LiveServer, browser_login
-from huiying.accounts.roles import Role
+from huiying.kit.roles import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from conftest import PASSWORD, StaffLogin, login
-from huiying.accounts.roles import Role
 from huiying.audit.models import AuditEntry
 from huiying.db import Database
 from huiying.jobs import outbox, registry
 from huiying.jobs.models import OutboxJob
+from huiying.kit.roles import Role
 from huiying.worker import runner
 
 broken = {"on": True}

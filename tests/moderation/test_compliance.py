@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 
 from conftest import StaffLogin, login
 from helpers import feedback, submit
-from huiying.accounts.roles import Role
 from huiying.config import get_settings
 from huiying.db import Database
+from huiying.kit.roles import Role
 from huiying.worker.runner import run_due
 
 

@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from conftest import PASSWORD, StaffLogin
 from helpers import counts, feedback
 from huiying.accounts import service as accounts
-from huiying.accounts.actor import SYSTEM
-from huiying.accounts.roles import Role
 from huiying.config import Settings
 from huiying.db import Database
+from huiying.kit.actor import SYSTEM
+from huiying.kit.roles import Role
 from huiying.portal import user_token
 
 PLATFORM_SECRET = "platform-shared-secret-for-tests"

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
+from huiying.kit.masking import contains_pii, is_id_card, mask_contact, mask_text, passes_luhn
 from huiying.logs import MaskPersonalData
-from huiying.privacy.masking import contains_pii, is_id_card, mask_contact, mask_text, passes_luhn
 
 
 @pytest.mark.parametrize(

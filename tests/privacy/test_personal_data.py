@@ -9,9 +9,9 @@ from sqlalchemy import func, select, text
 
 from conftest import TEST_SECRET, StaffLogin
 from helpers import feedback, submit
-from huiying.accounts.actor import SYSTEM
 from huiying.config import Settings
 from huiying.db import Database
+from huiying.kit.actor import SYSTEM
 from huiying.privacy import crypto, dsr
 from huiying.tickets.models import Ticket
 

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from conftest import PASSWORD, StaffLogin
 from helpers import counts, feedback, submit
 from huiying.accounts import service as accounts
-from huiying.accounts.roles import Role
 from huiying.db import Database
+from huiying.kit.roles import Role
 
 
 def _nested(depth: int) -> str:

@@ -27,10 +27,10 @@ from starlette.routing import BaseRoute
 from conftest import PASSWORD, StaffLogin
 from helpers import submit
 from huiying.accounts import service as accounts
-from huiying.accounts.roles import Role
 from huiying.channels import codes as code_senders
 from huiying.channels.base import Delivered
 from huiying.db import Database
+from huiying.kit.roles import Role
 from huiying.web.forms import CleanFormRoute
 
 NUL = "nul\x00byte"

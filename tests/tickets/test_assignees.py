@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from conftest import PASSWORD, StaffLogin, login
 from helpers import feedback, submit
 from huiying.accounts import service as accounts
-from huiying.accounts.roles import Role
 from huiying.db import Database
+from huiying.kit.roles import Role
 
 STAFF: list[tuple[str, Role, list[str]]] = [
     ("tech@example.com", Role.AGENT, ["tech-support"]),

@@ -21,9 +21,9 @@ import pytest
 from conftest import PASSWORD, LiveServer
 from helpers import feedback
 from huiying.accounts import service as accounts
-from huiying.accounts.roles import Role
 from huiying.channels.delivery import deliver_message
 from huiying.config import Settings
+from huiying.kit.roles import Role
 
 CLIENTS = 16
 # Fields whose whole history the timeline tells, and how the ticket JSON shows each one.

@@ -8,9 +8,9 @@ from collections import defaultdict
 import pytest
 from sqlalchemy import select
 
-from huiying.accounts.actor import SYSTEM
 from huiying.config import Settings
 from huiying.db import Database
+from huiying.kit.actor import SYSTEM
 from huiying.tickets import intake
 from huiying.tickets.models import Ticket
 from huiying.tickets.schemas import FeedbackIn

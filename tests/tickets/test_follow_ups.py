@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from helpers import submit
-from huiying.accounts.actor import SYSTEM, platform_user
 from huiying.config import Settings
 from huiying.db import Database
 from huiying.errors import InvalidInput
+from huiying.kit.actor import SYSTEM, platform_user
 from huiying.tickets import intake, repository, service
 from huiying.tickets.models import Message, Ticket, TicketEvent
 from huiying.tickets.schemas import FeedbackIn

@@ -10,11 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from helpers import counts, feedback
-from huiying.accounts.actor import Actor, ActorType
-from huiying.accounts.roles import Role
 from huiying.config import Settings
 from huiying.db import Database
 from huiying.errors import Forbidden, InvalidInput, RateLimited
+from huiying.kit.actor import Actor, ActorType
+from huiying.kit.roles import Role
 from huiying.portal.user_token import UserClaim
 from huiying.tickets import intake
 from huiying.tickets.enums import Channel

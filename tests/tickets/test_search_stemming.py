@@ -15,10 +15,10 @@ from sqlalchemy import update
 from conftest import TEST_SECRET, StaffLogin, postgres_url, scratch_database
 from helpers import feedback, submit
 from huiying import migrate
-from huiying.accounts.actor import SYSTEM
 from huiying.bootstrap import ensure_defaults
 from huiying.config import Settings
 from huiying.db import Database
+from huiying.kit.actor import SYSTEM
 from huiying.kit.text import search_terms, segment
 from huiying.tickets import intake, repository
 from huiying.tickets.models import Ticket

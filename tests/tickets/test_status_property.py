@@ -7,10 +7,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from huiying.accounts.actor import SYSTEM
 from huiying.config import Settings
 from huiying.db import Database
 from huiying.errors import IllegalTransition
+from huiying.kit.actor import SYSTEM
 from huiying.tickets import intake, lifecycle, service
 from huiying.tickets.enums import Status
 from huiying.tickets.models import Ticket, TicketEvent

@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 
 from conftest import StaffLogin, login
 from helpers import counts, feedback, submit
-from huiying.accounts.roles import Role
 from huiying.db import Database
+from huiying.kit.roles import Role
 from huiying.worker.runner import run_due
 
 

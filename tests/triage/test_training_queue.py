@@ -9,10 +9,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from conftest import PASSWORD, login
-from huiying.accounts.roles import Role
 from huiying.db import Database
 from huiying.jobs import registry
 from huiying.jobs.models import OutboxJob
+from huiying.kit.roles import Role
 from huiying.triage import service as triage
 
 

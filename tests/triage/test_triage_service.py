@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from conftest import StaffLogin, login
-from huiying.accounts.actor import SYSTEM
-from huiying.accounts.roles import Role
 from huiying.db import Database
+from huiying.kit.actor import SYSTEM
+from huiying.kit.roles import Role
 from huiying.triage import service as triage
 from huiying.triage.models import TriageLabel
 

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from conftest import PASSWORD
 from huiying.accounts import service as accounts
-from huiying.accounts.roles import Role
 from huiying.db import Database
+from huiying.kit.roles import Role
 
 LANDING = {
     Role.AGENT: "/tickets",

@@ -17,8 +17,8 @@ import pytest
 from conftest import PASSWORD, LiveServer
 from huiying.accounts import service as accounts
 from huiying.accounts import teams
-from huiying.accounts.actor import SYSTEM
-from huiying.accounts.roles import Role
+from huiying.kit.actor import SYSTEM
+from huiying.kit.roles import Role
 from huiying.web import live, sessions
 
 

@@ -22,10 +22,10 @@ from fastapi.testclient import TestClient
 from conftest import PASSWORD, StaffLogin
 from helpers import submit
 from huiying.accounts import service as accounts
-from huiying.accounts.actor import SYSTEM, platform_user
-from huiying.accounts.roles import Role
 from huiying.config import Settings
 from huiying.db import Database
+from huiying.kit.actor import SYSTEM, platform_user
+from huiying.kit.roles import Role
 from huiying.macros import service as macros
 from huiying.tickets import history
 from huiying.tickets import service as tickets

@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conftest import PASSWORD, login
-from huiying.accounts.roles import Role
 from huiying.db import Database
+from huiying.kit.roles import Role
 
 
 def _form_token(html: str) -> str:

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from conftest import PASSWORD, StaffLogin
 from helpers import feedback, submit
 from huiying.accounts import service as accounts
-from huiying.accounts.roles import Role
 from huiying.db import Database
+from huiying.kit.roles import Role
 from huiying.tickets.enums import Status
 from huiying.tickets.lifecycle import ALLOWED
 

@@ -24,11 +24,11 @@ from sqlalchemy import select
 
 from conftest import IN_CI, login
 from helpers import submit
-from huiying.accounts.roles import Role
 from huiying.app import create_app
 from huiying.config import Settings
 from huiying.db import Database
 from huiying.jobs.models import OutboxJob
+from huiying.kit.roles import Role
 from huiying.tickets.models import Message, TicketEvent
 from huiying.worker.celery_app import broker_reachable
 

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from huiying.accounts.actor import Actor
-from huiying.accounts.roles import Role
 from huiying.errors import Forbidden
+from huiying.kit.actor import Actor
+from huiying.kit.roles import Role
 
 
 class Permission(StrEnum):

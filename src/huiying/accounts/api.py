@@ -11,9 +11,7 @@ from sqlalchemy.orm import Session
 
 from huiying.accounts import access, service, teams
 from huiying.accounts.access import Permission
-from huiying.accounts.actor import Actor, platform_user
 from huiying.accounts.models import AccessToken, Team, User
-from huiying.accounts.roles import Role
 from huiying.accounts.schemas import (
     ApiKeyCreated,
     ApiKeyIn,
@@ -38,6 +36,8 @@ from huiying.http.deps import (
 )
 from huiying.http.ratelimit import limits_of
 from huiying.http.responses import json_model, json_models
+from huiying.kit.actor import Actor, platform_user
+from huiying.kit.roles import Role
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 

@@ -1,14 +1,5 @@
-"""Staff roles (CONTRACT.md). What each may do is decided in `accounts.access`."""
+"""Staff roles live in `huiying.kit.roles` (a value type every layer uses); this name stays."""
 
-from __future__ import annotations
+from huiying.kit.roles import Role
 
-from enum import StrEnum
-
-
-class Role(StrEnum):
-    AGENT = "agent"
-    SENIOR = "senior"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
-    QA = "qa"
-    AUDITOR = "auditor"
+__all__ = ["Role"]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from huiying.accounts.roles import Role
+from huiying.kit.roles import Role
 from huiying.kit.strings import CleanLine, InputModel
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")]

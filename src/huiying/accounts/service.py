@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from huiying.accounts import passwords, rights, teams, tokens
 from huiying.accounts.access import API_KEY_SCOPES
-from huiying.accounts.actor import SYSTEM, Actor, ActorType
 from huiying.accounts.models import AccessToken, User
-from huiying.accounts.roles import Role
 from huiying.audit import service as audit
 from huiying.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
+from huiying.kit.actor import SYSTEM, Actor, ActorType
 from huiying.kit.clock import utcnow
+from huiying.kit.roles import Role
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 10

@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiying.accounts import rights
-from huiying.accounts.actor import Actor
 from huiying.accounts.defaults import DEFAULT_TEAMS
 from huiying.accounts.models import Team, User
 from huiying.audit import service as audit
 from huiying.errors import Conflict, InvalidInput, NotFound
+from huiying.kit.actor import Actor
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
 

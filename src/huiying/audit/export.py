@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from huiying.audit import service
 from huiying.audit.models import AuditEntry
 from huiying.db import Database
-from huiying.privacy.masking import mask_text
+from huiying.kit.masking import mask_text
 
 BATCH = 1000
 

@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from huiying.accounts.actor import Actor
 from huiying.audit import chain
 from huiying.audit.models import AuditEntry, AuditHead
 from huiying.db import Database
+from huiying.kit.actor import Actor
 from huiying.kit.clock import utcnow
 
 PENDING = "huiying_audit_pending"

@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from huiying.accounts.actor import Actor
 from huiying.audit import service as audit
 from huiying.categories.defaults import DEFAULT_CATEGORIES
 from huiying.categories.models import Category
 from huiying.errors import Conflict, InvalidInput, NotFound
+from huiying.kit.actor import Actor
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
 

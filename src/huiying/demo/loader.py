@@ -14,13 +14,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from huiying.accounts import service as accounts
-from huiying.accounts.actor import SYSTEM, platform_user
 from huiying.accounts.models import User
-from huiying.accounts.roles import Role
 from huiying.bootstrap import ensure_defaults
 from huiying.config import Settings
 from huiying.demo import samples
+from huiying.kit.actor import SYSTEM, platform_user
 from huiying.kit.clock import frozen, utcnow
+from huiying.kit.roles import Role
 from huiying.tickets import intake, service
 from huiying.tickets.enums import Channel, Priority, Status
 from huiying.tickets.intake_policy import IntakeCaller

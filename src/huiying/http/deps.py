@@ -13,11 +13,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from huiying.accounts import service as accounts
 from huiying.accounts import tokens
-from huiying.accounts.actor import Actor, platform_user
 from huiying.accounts.tokens import TTLCache
 from huiying.config import Settings
 from huiying.db import Database
 from huiying.errors import Unauthenticated
+from huiying.kit.actor import Actor, platform_user
 from huiying.kit.clock import utcnow
 
 bearer = HTTPBearer(auto_error=False, description="a token from POST /api/v1/auth/token")

@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from huiying.accounts import access
 from huiying.accounts.access import Permission
-from huiying.accounts.actor import Actor
 from huiying.audit import service as audit
 from huiying.http.deps import DB, Staff
 from huiying.http.responses import json_model
 from huiying.jobs import outbox, overview
 from huiying.jobs.models import OutboxJob
+from huiying.kit.actor import Actor
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 

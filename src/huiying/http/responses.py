@@ -13,7 +13,7 @@ from fastapi import Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, TypeAdapter
 
-from huiying.tickets.attachments import SERVE_HEADERS, ServedFile
+from huiying.kit.files import SERVE_HEADERS, ServedFile
 
 _list_adapters: dict[type[BaseModel], TypeAdapter[list[BaseModel]]] = {}
 

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huiying.accounts.actor import Actor
 from huiying.audit import service as audit
 from huiying.errors import InvalidInput, NotFound
+from huiying.kit.actor import Actor
 from huiying.kit.clock import utcnow
 from huiying.macros.defaults import DEFAULT_MACROS
 from huiying.macros.models import Macro

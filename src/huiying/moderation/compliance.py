@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiying import events, jobs
-from huiying.accounts.actor import SYSTEM
 from huiying.accounts.models import Team
 from huiying.config import get_settings
 from huiying.db import Database
+from huiying.kit.actor import SYSTEM
 from huiying.kit.clock import utcnow
 from huiying.tickets import history, service
 from huiying.tickets.enums import Priority

@@ -7,9 +7,9 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huiying.accounts.actor import Actor
 from huiying.audit import service as audit
 from huiying.errors import Conflict, NotFound
+from huiying.kit.actor import Actor
 from huiying.kit.clock import utcnow
 from huiying.moderation.models import Freeze
 from huiying.tickets import history

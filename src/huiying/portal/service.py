@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from huiying.accounts.actor import Actor
 from huiying.config import Settings
 from huiying.errors import Conflict, NotFound
+from huiying.kit.actor import Actor
 from huiying.portal.proof import Proofs
 from huiying.privacy import crypto
 from huiying.tickets import repository, service

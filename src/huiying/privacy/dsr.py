@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from huiying.accounts.actor import Actor
 from huiying.audit import service as audit
+from huiying.kit.actor import Actor
 from huiying.kit.clock import utcnow
+from huiying.kit.masking import mask_text
 from huiying.privacy import crypto
-from huiying.privacy.masking import mask_text
 from huiying.tickets import repository
 from huiying.tickets.models import Attachment, Message, Ticket, TicketEvent
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huiying.accounts.actor import Actor
 from huiying.errors import Conflict
+from huiying.kit.actor import Actor
 from huiying.kit.clock import utcnow
 from huiying.quality.models import QAReview
 from huiying.tickets import history

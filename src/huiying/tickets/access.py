@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from huiying.accounts import access
 from huiying.accounts.access import Permission
-from huiying.accounts.actor import Actor
 from huiying.errors import NotFound
+from huiying.kit.actor import Actor
 from huiying.tickets import repository
 from huiying.tickets.models import Ticket
 from huiying.tickets.numbering import normalise_number

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from huiying.accounts import access
 from huiying.accounts.access import Permission
-from huiying.accounts.actor import Actor
 from huiying.accounts.models import User
 from huiying.audit import service as audit
 from huiying.config import Settings
@@ -21,6 +20,7 @@ from huiying.errors import Forbidden, InvalidInput, NotFound
 from huiying.http.deps import DB, AppSettings, Caller, Staff
 from huiying.http.ratelimit import intake_limits
 from huiying.http.responses import file_response, json_model, json_models
+from huiying.kit.actor import Actor
 from huiying.kit.clock import utcnow
 from huiying.portal import user_token as user_tokens
 from huiying.portal.links import portal_url

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from huiying.accounts import access
 from huiying.accounts import service as accounts
-from huiying.accounts.actor import Actor, ActorType
 from huiying.accounts.models import Team, User
-from huiying.accounts.roles import Role
 from huiying.errors import InvalidInput
+from huiying.kit.actor import Actor, ActorType
+from huiying.kit.roles import Role
 
 
 def _children(session: Session) -> dict[int, list[int]]:

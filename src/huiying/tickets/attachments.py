@@ -14,7 +14,6 @@ import tempfile
 import unicodedata
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -23,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiying.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
+from huiying.kit.files import ServedFile
 from huiying.tickets.models import Attachment
 
 CHUNK = 64 * 1024
@@ -45,14 +45,6 @@ ALLOWED_TYPES: dict[str, bool] = {
     "application/zip": False,
     "text/plain": False,
 }
-
-
-@dataclass(frozen=True)
-class ServedFile:
-    path: Path
-    media_type: str
-    inline: bool
-    filename: str
 
 
 def safe_filename(name: str | None) -> str:
@@ -179,9 +171,6 @@ def claim(session: Session, *, ids: list[str], ticket_id: int, message_id: int |
         attachment.ticket_id = ticket_id
         attachment.message_id = message_id
     return [rows[i] for i in wanted]
-
-
-SERVE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"}
 
 
 def served(attachment: Attachment, *, root: Path) -> ServedFile:

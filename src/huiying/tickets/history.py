@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
-from huiying.accounts.actor import Actor
 from huiying.audit import service as audit
+from huiying.kit.actor import Actor
 from huiying.kit.clock import utcnow
 from huiying.tickets.models import Ticket, TicketEvent
 

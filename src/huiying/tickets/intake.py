@@ -21,10 +21,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from huiying import events
-from huiying.accounts.actor import Actor
 from huiying.categories import service as categories
 from huiying.config import Settings
 from huiying.errors import Conflict, InvalidInput
+from huiying.kit.actor import Actor
 from huiying.kit.clock import utcnow
 from huiying.kit.sql import dialect_insert
 from huiying.kit.text import document, search_tokens

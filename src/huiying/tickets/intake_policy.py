@@ -19,8 +19,8 @@ from enum import StrEnum
 
 from huiying.accounts import access
 from huiying.accounts.access import Permission
-from huiying.accounts.actor import SYSTEM, Actor, platform_user
 from huiying.errors import Forbidden, InvalidInput
+from huiying.kit.actor import SYSTEM, Actor, platform_user
 from huiying.kit.strings import has_visible
 from huiying.portal.user_token import UserClaim
 from huiying.tickets.enums import PUBLIC_CHANNELS, Channel

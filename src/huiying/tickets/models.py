@@ -21,8 +21,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from huiying.accounts.models import Team, User
 from huiying.db import Base, JSONType, UTCDateTime
 from huiying.kit.clock import utcnow
+from huiying.kit.masking import mask_contact
 from huiying.privacy import crypto
-from huiying.privacy.masking import mask_contact
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")

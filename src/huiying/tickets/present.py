@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from huiying.privacy.masking import mask_text
+from huiying.kit.masking import mask_text
 from huiying.tickets.enums import Priority, Status
 from huiying.tickets.models import Attachment, Message, Ticket, TicketEvent
 from huiying.tickets.schemas import AttachmentOut, DeviceOut, EventOut, MessageOut, TicketOut

@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huiying import events, jobs
+from huiying import events
 from huiying.accounts import service as accounts
-from huiying.accounts.actor import SYSTEM, Actor
 from huiying.accounts.models import Team, User
 from huiying.categories import service as categories
 from huiying.config import Settings
 from huiying.errors import Conflict, InvalidInput
+from huiying.kit.actor import SYSTEM, Actor
 from huiying.kit.clock import utcnow
 from huiying.kit.text import document, search_tokens
 from huiying.tickets import assignees, attachments, follow_ups, history, lifecycle
@@ -380,7 +380,7 @@ def add_reply(
     if not internal:
         if ticket.first_responded_at is None and actor.is_staff:
             ticket.first_responded_at = now
-        jobs.enqueue(session, "deliver_message", {"message_id": message.id})
+        # Its deliveries are queued by channels (a MessageAdded handler) and sent after commit.
         if ticket.status == Status.NEW:
             change_status(session, ticket, status=Status.OPEN, actor=actor)
     events.publish(

@@ -20,13 +20,13 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from huiying import events, jobs
-from huiying.accounts.actor import Actor, ActorType
 from huiying.accounts.models import Team
 from huiying.audit import service as audit
 from huiying.categories import service as categories
 from huiying.config import get_settings
 from huiying.db import Database
 from huiying.errors import InvalidInput, NotFound
+from huiying.kit.actor import Actor, ActorType
 from huiying.kit.clock import utcnow
 from huiying.kit.text import document
 from huiying.tickets import history, service

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from huiying.accounts import access, teams
 from huiying.accounts import service as accounts
 from huiying.accounts.access import Permission
-from huiying.accounts.roles import Role
 from huiying.audit import export as audit_export
 from huiying.audit import service as audit
 from huiying.categories import service as categories
@@ -23,6 +22,7 @@ from huiying.errors import Forbidden, HuiyingError, InvalidInput
 from huiying.http import jobs as http_jobs
 from huiying.http.deps import DB
 from huiying.jobs import overview as job_overview
+from huiying.kit.roles import Role
 from huiying.macros import service as macros
 from huiying.macros.render import VARIABLES
 from huiying.triage import service as triage

@@ -19,11 +19,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from huiying.accounts import access
 from huiying.accounts import service as accounts
-from huiying.accounts.actor import Actor, platform_user
 from huiying.accounts.models import User
 from huiying.errors import RateLimited, Unauthenticated
 from huiying.http.deps import DB, AppSettings, client_ip
 from huiying.http.ratelimit import limits_of
+from huiying.kit.actor import Actor, platform_user
 from huiying.web import i18n, sessions
 from huiying.web.forms import CleanFormRoute
 from huiying.web.templating import templates

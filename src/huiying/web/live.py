@@ -20,9 +20,9 @@ from sqlalchemy import func, select
 
 from huiying.accounts import access
 from huiying.accounts import service as accounts
-from huiying.accounts.actor import Actor
 from huiying.db import Database
 from huiying.http.deps import DB
+from huiying.kit.actor import Actor
 from huiying.tickets.models import Ticket, TicketEvent
 from huiying.web import sessions
 from huiying.web.auth import Page

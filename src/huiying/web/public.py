@@ -17,12 +17,12 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huiying.accounts.actor import Actor, platform_user
 from huiying.categories import service as categories
 from huiying.errors import HuiyingError, NotFound, RateLimited
 from huiying.http.deps import DB, AppSettings, client_ip
 from huiying.http.ratelimit import limits_of
 from huiying.http.responses import file_response
+from huiying.kit.actor import Actor, platform_user
 from huiying.kit.strings import has_visible
 from huiying.portal import service as portal
 from huiying.portal.links import number_from_token, portal_token

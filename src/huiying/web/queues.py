@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy.orm import Session
 
 from huiying.accounts import access
-from huiying.accounts.actor import Actor
+from huiying.kit.actor import Actor
 from huiying.tickets import repository
 from huiying.tickets.enums import Status
 from huiying.tickets.repository import TicketQuery
