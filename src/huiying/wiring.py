@@ -5,8 +5,16 @@ from __future__ import annotations
 
 def install() -> None:
     """Everything a process needs before it serves or runs jobs (idempotent)."""
+    install_filters()
     install_handlers()
     install_jobs()
+
+
+def install_filters() -> None:
+    """List filters whose rule lives above tickets (idempotent)."""
+    from huiying.sla import filters as sla_filters
+
+    sla_filters.install()
 
 
 def install_handlers() -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pydantic import AwareDatetime
@@ -22,14 +23,12 @@ from sqlalchemy import (
     select,
     text,
     true,
-    union,
 )
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session, lazyload
 
 from huiying.accounts.models import Team, User
 from huiying.errors import InvalidInput, NotFound
-from huiying.kit.clock import utcnow
 from huiying.kit.pagination import CursorValues, RowId, decode_cursor, encode_cursor
 from huiying.kit.text import search_terms
 from huiying.tickets import lifecycle
@@ -117,24 +116,22 @@ def _search_condition(session: Session, q: str) -> ColumnElement[bool] | None:
     return or_(number, Ticket.id.in_(fts.columns(column("rowid", Integer))))
 
 
-def _sla_condition(sla: str, due_soon_minutes: int) -> ColumnElement[bool]:
-    """Tickets whose first response or resolution is overdue (or due soon). Each half is its own
-    subquery so each can use its (active, due) index; the clock stops while pending."""
-    now = utcnow()
-    response_open = and_(
-        Ticket.active == true(), Ticket.first_responded_at.is_(None), Ticket.status == Status.NEW.value
-    )
-    active = and_(Ticket.active == true(), Ticket.status != Status.PENDING.value)
-    if sla == "breached":
-        response = and_(response_open, Ticket.first_response_due < now)
-        resolution = and_(active, Ticket.resolution_due < now)
-    elif sla == "due_soon":
-        soon = now + timedelta(minutes=due_soon_minutes)
-        response = and_(response_open, Ticket.first_response_due >= now, Ticket.first_response_due < soon)
-        resolution = and_(active, Ticket.resolution_due >= now, Ticket.resolution_due < soon)
-    else:
-        raise InvalidInput("sla must be due_soon or breached", code="invalid_filter")
-    return Ticket.id.in_(union(select(Ticket.id).where(response), select(Ticket.id).where(resolution)))
+# Filters whose rule another package owns (the sla package registers "sla" at wiring time):
+# tickets never import those packages, so each rule lives in one place above tickets.
+QueryFilter = Callable[[str, "TicketQuery"], ColumnElement[bool]]
+_filters: dict[str, QueryFilter] = {}
+
+
+def register_filter(name: str, build: QueryFilter) -> None:
+    """Let a package above tickets answer a named list filter (idempotent)."""
+    _filters[name] = build
+
+
+def _registered(name: str) -> QueryFilter:
+    build = _filters.get(name)
+    if build is None:
+        raise RuntimeError(f"the {name!r} ticket filter is not installed (wiring.install)")
+    return build
 
 
 def _conditions(session: Session, query: TicketQuery) -> list[ColumnElement[bool]]:
@@ -176,7 +173,7 @@ def _conditions(session: Session, query: TicketQuery) -> list[ColumnElement[bool
     if query.created_to is not None:
         conditions.append(Ticket.created_at < query.created_to)
     if query.sla:
-        conditions.append(_sla_condition(query.sla, query.due_soon_minutes))
+        conditions.append(_registered("sla")(query.sla, query))
     if query.q and query.q.strip():
         search = _search_condition(session, query.q)
         if search is not None:
