@@ -41,6 +41,7 @@ check: test-deps
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_layers.py
 
 test: check
 	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
