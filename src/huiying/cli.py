@@ -412,8 +412,7 @@ def triage_train(
 
     extra = _read_csv(csv_file) if csv_file else []
     try:
-        with _database().write() as session:
-            result = service.train(session, target=target, extra=extra, actor=_cli_actor(), force=force)
+        result = service.train_outside_write(_database(), target=target, extra=extra, actor=_cli_actor(), force=force)
     except HuiyingError as exc:
         _fail(exc.message, 1)
         return

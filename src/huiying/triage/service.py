@@ -306,18 +306,22 @@ def active_model(session: Session, target: str) -> LoadedModel:
     return runtime(session).models[target]
 
 
-def train(
-    session: Session,
-    *,
-    target: str,
-    extra: Iterable[tuple[str, str]] = (),
-    actor: Actor,
-    seed: int = 0,
-    tolerance: float = 0.005,
-    force: bool = False,
-) -> TrainResult:
-    """Train a new version on every label (plus `extra`), compare it with the active version on
-    the same held-back 20%, and activate it only if it is not worse (or `force`)."""
+@dataclass(frozen=True)
+class _Candidate:
+    """A trained, measured model not stored yet."""
+
+    target: str
+    model: TextClassifier
+    activate: bool
+    metadata: dict[str, Any]
+    new: EvaluationReport
+    current: EvaluationReport
+    current_label: str
+    n_train: int
+
+
+def _gather(session: Session, target: str, extra: Iterable[tuple[str, str]]) -> tuple[LoadedModel, dict[str, str]]:
+    """The active model and every usable label (plus `extra`): all that training reads."""
     current = active_model(session, target)
     examples = dict(labelled_examples(session, target))
     examples.update((text, label) for text, label in extra if text.strip() and label.strip())
@@ -331,6 +335,13 @@ def train(
             f"(need {MIN_LABELS} in 2+ classes, 2+ per class)",
             code="too_few_labels",
         )
+    return current, usable
+
+
+def _fit(
+    target: str, current: LoadedModel, usable: dict[str, str], *, seed: int, tolerance: float, force: bool
+) -> _Candidate:
+    """Train and compare on the same held-back 20%. CPU only: no session, no transaction."""
     split = stratified_split(list(usable), list(usable.values()), test_fraction=0.2, seed=seed)
     started = time.perf_counter()
     model = TextClassifier.train(
@@ -343,8 +354,6 @@ def train(
     seconds = time.perf_counter() - started
     new_report = evaluate(model, split.test_texts, split.test_labels)
     current_report = evaluate(current.classifier, split.test_texts, split.test_labels)
-    activate_it = force or is_not_worse(new_report, current_report, tolerance=tolerance)
-    version = int(session.scalar(select(func.max(ModelVersion.version)).where(ModelVersion.target == target)) or 0) + 1
     metadata: dict[str, Any] = {
         **model.metadata,
         "n_train": len(split.train_texts),
@@ -358,15 +367,31 @@ def train(
             "macro_f1": round(current_report.macro_f1, 4),
         },
     }
-    if activate_it:
+    return _Candidate(
+        target=target,
+        model=model,
+        activate=force or is_not_worse(new_report, current_report, tolerance=tolerance),
+        metadata=metadata,
+        new=new_report,
+        current=current_report,
+        current_label=current.label,
+        n_train=len(split.train_texts),
+    )
+
+
+def _store(session: Session, candidate: _Candidate, *, actor: Actor) -> TrainResult:
+    """Store the candidate as the next version (active if it earned it), audited."""
+    target, metadata = candidate.target, candidate.metadata
+    version = int(session.scalar(select(func.max(ModelVersion.version)).where(ModelVersion.target == target)) or 0) + 1
+    if candidate.activate:
         session.execute(update(ModelVersion).where(ModelVersion.target == target).values(active=False))
     row = ModelVersion(
         target=target,
         version=version,
-        data=model_store.to_bytes(model),
+        data=model_store.to_bytes(candidate.model),
         metadata_=metadata,
-        active=activate_it,
-        note="" if activate_it else "not activated: worse than the active version on the held-back split",
+        active=candidate.activate,
+        note="" if candidate.activate else "not activated: worse than the active version on the held-back split",
         created_at=utcnow(),
         created_by=actor.name[:100],
     )
@@ -378,10 +403,50 @@ def train(
         action="triage.model_trained",
         object_type="model",
         object_id=f"{target}-v{version}",
-        after={"activated": activate_it, **{k: metadata[k] for k in ("accuracy", "macro_f1", "n_train")}},
+        after={"activated": candidate.activate, **{k: metadata[k] for k in ("accuracy", "macro_f1", "n_train")}},
     )
     forget_runtime(session)
-    return TrainResult(version, activate_it, new_report, current_report, current.label, len(split.train_texts))
+    return TrainResult(
+        version, candidate.activate, candidate.new, candidate.current, candidate.current_label, candidate.n_train
+    )
+
+
+def train(
+    session: Session,
+    *,
+    target: str,
+    extra: Iterable[tuple[str, str]] = (),
+    actor: Actor,
+    seed: int = 0,
+    tolerance: float = 0.005,
+    force: bool = False,
+) -> TrainResult:
+    """Train a new version on every label (plus `extra`), compare it with the active version on
+    the same held-back 20%, and activate it only if it is not worse (or `force`) — all inside the
+    caller's transaction. The job and the CLI use `train_outside_write` instead."""
+    current, usable = _gather(session, target, extra)
+    return _store(session, _fit(target, current, usable, seed=seed, tolerance=tolerance, force=force), actor=actor)
+
+
+def train_outside_write(
+    db: Database,
+    *,
+    target: str,
+    extra: Iterable[tuple[str, str]] = (),
+    actor: Actor,
+    seed: int = 0,
+    tolerance: float = 0.005,
+    force: bool = False,
+) -> TrainResult:
+    """`train`, with the training outside any write transaction: read the labels, train and
+    compare with no transaction open (on SQLite a write held that long blocks intake), then store
+    the version in one short write. A model activated meanwhile by someone else is simply
+    superseded, as if the two had run one after the other."""
+    with db.read() as session:
+        current, usable = _gather(session, target, extra)
+    candidate = _fit(target, current, usable, seed=seed, tolerance=tolerance, force=force)
+    with db.write() as session:
+        return _store(session, candidate, actor=actor)
 
 
 def activate(session: Session, *, target: str, version: int, actor: Actor) -> None:
@@ -528,10 +593,10 @@ def queue_training(session: Session, *, target: str, actor: Actor) -> None:
 def train_job(db: Database, payload: dict[str, Any]) -> None:
     """Job: retrain `payload["target"]` from every stored label (queued from the admin page)."""
     actor = Actor(type=ActorType.STAFF, name=str(payload.get("by", "admin"))[:100])
-    with db.write() as session:
-        try:
-            train(session, target=str(payload["target"]), actor=actor)
-        except InvalidInput as exc:  # too few labels: recorded, not retried
+    try:
+        train_outside_write(db, target=str(payload["target"]), actor=actor)
+    except InvalidInput as exc:  # too few labels: recorded, not retried
+        with db.write() as session:
             audit.record(
                 session,
                 actor=actor,
