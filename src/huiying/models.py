@@ -3,6 +3,7 @@
 from huiying.accounts.models import AccessToken, Team, TeamMember, User
 from huiying.audit.models import AuditEntry, AuditHead
 from huiying.categories.models import Category
+from huiying.channels.models import MessageDelivery
 from huiying.db import Base
 from huiying.jobs.models import OutboxJob, PeriodicJob
 from huiying.macros.models import Macro
@@ -33,6 +34,7 @@ __all__ = [
     "IntakeKey",
     "Macro",
     "Message",
+    "MessageDelivery",
     "ModelVersion",
     "OutboxJob",
     "PeriodicJob",

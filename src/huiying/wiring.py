@@ -19,9 +19,11 @@ def install_filters() -> None:
 
 def install_handlers() -> None:
     """Subscribe every reaction (idempotent: subscribing twice has no effect)."""
+    from huiying.channels import delivery
     from huiying.moderation import compliance
     from huiying.triage import service as triage
 
+    delivery.install()
     # Triage first: compliance then sees the category triage chose.
     triage.install()
     compliance.install()

@@ -236,6 +236,13 @@ CASES = [
     ),
     Case(
         "GET",
+        "/api/v1/tickets/{number}/deliveries",
+        READERS,
+        _ticket_path("/deliveries"),
+        team_scoped=True,
+    ),
+    Case(
+        "GET",
         "/api/v1/tickets/{number}/attachments",
         READERS,
         _ticket_path("/attachments"),

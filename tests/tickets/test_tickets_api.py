@@ -245,7 +245,11 @@ def test_public_reply_goes_out_through_the_channel(app_client: TestClient, admin
 
     assert run_due(db) == 1
     messages = app_client.get(f"/api/v1/tickets/{number}/messages", headers=admin.headers).json()
+    # An app ticket's reply is published on the user's portal page; no in-app push is configured,
+    # and the deliveries say so (tests/channels/test_delivery.py has every channel).
     assert messages[0]["delivery"] == "sent"
+    deliveries = app_client.get(f"/api/v1/tickets/{number}/deliveries", headers=admin.headers).json()["items"]
+    assert [(d["channel"], d["status"]) for d in deliveries] == [("portal", "sent"), ("inapp", "suppressed")]
     assert "reply_delivered" in _actions(app_client, admin, number)
     assert run_due(db) == 0  # nothing is sent twice
 

@@ -21,10 +21,12 @@ import pytest
 from fastapi.testclient import TestClient
 from kombu import Connection
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from conftest import IN_CI, login
 from helpers import submit
 from huiying.app import create_app
+from huiying.channels.models import MessageDelivery
 from huiying.config import Settings
 from huiying.db import Database
 from huiying.jobs.models import OutboxJob
@@ -126,6 +128,8 @@ def test_a_reply_enqueued_by_the_web_process_is_delivered_by_a_worker(
 
     with db.read() as session:
         assert session.scalars(select(Message.delivery).where(Message.kind == "reply")).all() == ["queued"]
+        # Written in the reply's transaction: queued, and nothing sent before the commit.
+        assert _deliveries(session) == [("portal", "queued", 0), ("inapp", "queued", 0)]
 
     deadline = time.monotonic() + WAIT_SECONDS
     state = None
@@ -140,5 +144,16 @@ def test_a_reply_enqueued_by_the_web_process_is_delivered_by_a_worker(
 
     with db.read() as session:
         assert session.scalars(select(Message.delivery).where(Message.kind == "reply")).all() == ["sent"]
-        delivered = session.scalars(select(TicketEvent.action).where(TicketEvent.action == "reply_delivered")).all()
-        assert delivered == ["reply_delivered"]
+        # The worker published the reply on the portal and said plainly that no push is configured.
+        assert _deliveries(session) == [("portal", "sent", 1), ("inapp", "suppressed", 1)]
+        actions = session.scalars(
+            select(TicketEvent.action).where(TicketEvent.action.in_(("reply_delivered", "reply_not_sent")))
+        ).all()
+        assert sorted(actions) == ["reply_delivered", "reply_not_sent"]
+
+
+def _deliveries(session: Session) -> list[tuple[str, str, int]]:
+    rows = session.execute(
+        select(MessageDelivery.channel, MessageDelivery.status, MessageDelivery.attempts).order_by(MessageDelivery.id)
+    )
+    return [(channel, status, attempts) for channel, status, attempts in rows]

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from huiying.tickets.models import Message, Ticket
-
 
 @dataclass(frozen=True)
 class Delivered:
@@ -19,9 +17,24 @@ class DeliveryFailed(Exception):
     """The channel could not send now; the job is retried with a backoff."""
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One reply to send, as plain values: the sender runs outside any database transaction.
+
+    `delivery_id` is stable across retries, so a receiver can drop a repeat (CONTRACT.md)."""
+
+    delivery_id: int
+    message_id: int
+    number: str
+    kind: str
+    text: str
+    user_id: str | None
+    contact: str | None
+
+
 class ChannelAdapter(Protocol):
     name: str
 
-    def deliver(self, *, ticket: Ticket, message: Message) -> Delivered:
-        """Send a public reply to the user through this channel."""
+    def deliver(self, outgoing: Outgoing) -> Delivered:
+        """Send a public reply to the user; raise DeliveryFailed (or anything) to be retried."""
         ...

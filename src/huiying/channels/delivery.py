@@ -1,39 +1,240 @@
-"""The job that sends a public reply out through its ticket's channel."""
+"""Sending public replies: a delivery row per reply and channel, and the job that sends it.
+
+The reply's transaction only writes `queued` rows and enqueues the job (an in-transaction
+handler of MessageAdded: `tickets` does not import channels). The job runs after the commit,
+reloads each row by id, re-checks it and calls the sender outside any transaction; only then
+does it mark the row `sent`. A row that is `sent` or `suppressed` is never sent again, so the
+job is safe to run twice. A failure is retried by the job machinery with its backoff; the row
+stays `queued` with the error until the last attempt, then turns `failed`.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from huiying import jobs
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from huiying import events, jobs
 from huiying.accounts.actor import SYSTEM
-from huiying.channels import registry
+from huiying.channels import plan, registry
+from huiying.channels.base import Delivered, Outgoing
+from huiying.channels.models import MessageDelivery
 from huiying.db import Database
+from huiying.jobs.outbox import MAX_ATTEMPTS
 from huiying.kit.clock import utcnow
 from huiying.tickets import history
-from huiying.tickets.enums import Delivery
+from huiying.tickets.enums import Delivery, MessageKind
 from huiying.tickets.models import Message, Ticket
 
-JOB = "deliver_message"  # tickets/service.py enqueues it by this name: tickets does not import channels
+JOB = "deliver_message"
+STATUSES = ("queued", "sent", "failed", "suppressed")
+
+
+class PortalPublisher:
+    """The reply is on the user's status page once it is committed: publishing is the delivery."""
+
+    name = plan.PORTAL
+
+    def deliver(self, outgoing: Outgoing) -> Delivered:
+        return Delivered(external_id=None)
+
+
+_portal = PortalPublisher()
+
+
+# --- in the reply's transaction -----------------------------------------------------------------
+
+
+def _on_message_added(session: Session, event: events.MessageAdded) -> None:
+    """A public reply gets one queued delivery per channel and a job to send them after commit."""
+    if event.kind != MessageKind.REPLY.value:
+        return
+    _plan_rows(session, session.get_one(Ticket, event.ticket_id), event.message_id)
+    jobs.enqueue(session, JOB, {"message_id": event.message_id})
+
+
+def _plan_rows(session: Session, ticket: Ticket, message_id: int) -> None:
+    contact = ticket.contact_masked or ""  # a masked address keeps its "@"
+    now = utcnow()
+    for channel in plan.channels_for(ticket.channel, contact_is_email="@" in contact):
+        session.add(
+            MessageDelivery(ticket_id=ticket.id, message_id=message_id, channel=channel, kind="reply", created_at=now)
+        )
+    session.flush()
+
+
+# --- the job ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    delivery_id: int
+    ticket_id: int
+    channel: str
+    attempts: int
+    outgoing: Outgoing
 
 
 def deliver_message(db: Database, payload: dict[str, Any]) -> None:
-    """Send message `payload["message_id"]` unless it has been sent already."""
-    with db.write() as session:
-        message = session.get(Message, int(payload["message_id"]))
-        if message is None or message.delivery != Delivery.QUEUED:
-            return
-        ticket = session.get_one(Ticket, message.ticket_id)
-        adapter = registry.adapter_for(ticket.channel)
-        result = adapter.deliver(ticket=ticket, message=message)
-        message.delivery = Delivery.SENT.value
-        message.delivered_at = utcnow()
-        history.record(
-            session,
-            ticket=ticket,
-            actor=SYSTEM,
-            action="reply_delivered",
-            data={"message_id": message.id, "via": adapter.name, "external_id": result.external_id},
+    """Send every unsent delivery of message `payload["message_id"]`; raise if one must retry."""
+    message_id = int(payload["message_id"])
+    _plan_if_missing(db, message_id)
+    with db.read() as session:
+        ids = list(
+            session.scalars(
+                select(MessageDelivery.id)
+                .where(MessageDelivery.message_id == message_id, MessageDelivery.status.in_(("queued", "failed")))
+                .order_by(MessageDelivery.id)
+            )
         )
+    errors = [error for error in (_deliver_one(db, delivery_id) for delivery_id in ids) if error]
+    if errors:
+        raise RuntimeError("; ".join(errors))  # the outbox retries with its backoff
+
+
+def _plan_if_missing(db: Database, message_id: int) -> None:
+    """A reply queued before deliveries were recorded (migration 0013) gets its rows now."""
+    with db.read() as session:
+        if session.scalar(select(MessageDelivery.id).where(MessageDelivery.message_id == message_id).limit(1)):
+            return
+    with db.write() as session:
+        message = session.get(Message, message_id, with_for_update=True)
+        if message is None or message.kind != MessageKind.REPLY.value or message.delivery != Delivery.QUEUED:
+            return
+        if session.scalar(select(MessageDelivery.id).where(MessageDelivery.message_id == message_id).limit(1)):
+            return
+        _plan_rows(session, session.get_one(Ticket, message.ticket_id), message_id)
+
+
+def _deliver_one(db: Database, delivery_id: int) -> str | None:
+    """One delivery: claim it, send outside a transaction, record the outcome; the error if any."""
+    claimed = _claim(db, delivery_id)
+    if claimed is None:
+        return None
+    sender = _portal if claimed.channel == plan.PORTAL else registry.sender_for(claimed.channel)
+    if sender is None:
+        _suppress(db, claimed)
+        return None
+    try:
+        result = sender.deliver(claimed.outgoing)
+    except Exception as exc:  # noqa: BLE001 - any sender failure is recorded and retried
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        _record_failure(db, claimed, error)
+        return f"{claimed.channel}: {error}"
+    _record_sent(db, claimed, result, via=sender.name)
+    return None
+
+
+def _claim(db: Database, delivery_id: int) -> _Claimed | None:
+    """Count an attempt and take what the sender needs; None if it is sent or suppressed already."""
+    with db.write() as session:
+        row = session.get(MessageDelivery, delivery_id, with_for_update=True, populate_existing=True)
+        if row is None or row.status not in ("queued", "failed"):
+            return None
+        message = session.get(Message, row.message_id)
+        ticket = session.get(Ticket, row.ticket_id)
+        if message is None or ticket is None:
+            return None
+        row.attempts += 1
+        outgoing = Outgoing(
+            delivery_id=row.id,
+            message_id=message.id,
+            number=ticket.number,
+            kind=row.kind,
+            text=message.body,
+            user_id=ticket.user_id,
+            contact=ticket.contact_plain(),
+        )
+        return _Claimed(
+            delivery_id=row.id, ticket_id=ticket.id, channel=row.channel, attempts=row.attempts, outgoing=outgoing
+        )
+
+
+def _finish(session: Session, claimed: _Claimed, **values: Any) -> bool:
+    """Move the delivery on unless another run did already (then its outcome stands)."""
+    result = session.execute(
+        update(MessageDelivery)
+        .where(MessageDelivery.id == claimed.delivery_id, MessageDelivery.status.in_(("queued", "failed")))
+        .values(**values)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    _summarise(session, claimed.outgoing.message_id)
+    return True
+
+
+def _suppress(db: Database, claimed: _Claimed) -> None:
+    reason, error = plan.reason_without_sender(claimed.channel)
+    with db.write() as session:
+        if _finish(session, claimed, status="suppressed", reason=reason, error=error):
+            _event(session, claimed, "reply_not_sent", {"channel": claimed.channel, "reason": reason, "error": error})
+
+
+def _record_failure(db: Database, claimed: _Claimed, error: str) -> None:
+    final = claimed.attempts >= MAX_ATTEMPTS
+    with db.write() as session:
+        # Until the last attempt the row stays queued (with the error): it is still going to be tried.
+        status = "failed" if final else "queued"
+        if _finish(session, claimed, status=status, error=error) and final:
+            _event(session, claimed, "reply_failed", {"channel": claimed.channel, "error": error[:500]})
+
+
+def _record_sent(db: Database, claimed: _Claimed, result: Delivered, *, via: str) -> None:
+    with db.write() as session:
+        values = {"status": "sent", "sent_at": utcnow(), "error": None, "external_id": result.external_id}
+        if _finish(session, claimed, **values):
+            data = {"channel": via, "external_id": result.external_id}
+            _event(session, claimed, "reply_delivered", data)
+
+
+def _event(session: Session, claimed: _Claimed, action: str, data: dict[str, Any]) -> None:
+    ticket = session.get_one(Ticket, claimed.ticket_id)
+    history.record(
+        session, ticket=ticket, actor=SYSTEM, action=action, data={"message_id": claimed.outgoing.message_id, **data}
+    )
+
+
+def _summarise(session: Session, message_id: int) -> None:
+    """The message's own `delivery` field sums its rows up: anything still queued, else failed,
+    else sent (by at least one way), else suppressed."""
+    statuses = set(session.scalars(select(MessageDelivery.status).where(MessageDelivery.message_id == message_id)))
+    message = session.get(Message, message_id)
+    if message is None:
+        return
+    for status in (Delivery.QUEUED, Delivery.FAILED, Delivery.SENT, Delivery.SUPPRESSED):
+        if status.value in statuses:
+            message.delivery = status.value
+            if status == Delivery.SENT and message.delivered_at is None:
+                message.delivered_at = utcnow()
+            return
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def for_messages(session: Session, message_ids: list[int]) -> dict[int, list[MessageDelivery]]:
+    """The deliveries of these messages, by message id, in the order they were planned."""
+    if not message_ids:
+        return {}
+    rows = session.scalars(
+        select(MessageDelivery).where(MessageDelivery.message_id.in_(message_ids)).order_by(MessageDelivery.id)
+    )
+    found: dict[int, list[MessageDelivery]] = {}
+    for row in rows:
+        found.setdefault(row.message_id, []).append(row)
+    return found
+
+
+def for_ticket(session: Session, ticket: Ticket) -> list[MessageDelivery]:
+    """Every delivery of the ticket's replies, oldest first."""
+    query = select(MessageDelivery).where(MessageDelivery.ticket_id == ticket.id).order_by(MessageDelivery.id)
+    return list(session.scalars(query))
+
+
+def install() -> None:
+    events.subscribe_in_transaction(events.MessageAdded, _on_message_added)
 
 
 def register_jobs() -> None:

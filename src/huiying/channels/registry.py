@@ -1,19 +1,23 @@
-"""Which adapter answers a ticket of each channel."""
+"""Which sender sends the replies of each delivery channel (email, inapp, wechat…).
+
+Senders register at start-up when they are configured; a channel without one is reported
+`suppressed` by the delivery job (channels/plan.py says why), never `sent`.
+"""
 
 from __future__ import annotations
 
 from huiying.channels.base import ChannelAdapter
-from huiying.channels.inapp import InAppChannel
 
-_in_app = InAppChannel()
-_adapters: dict[str, ChannelAdapter] = {}
+_senders: dict[str, ChannelAdapter] = {}
 
 
-def register(channel: str, adapter: ChannelAdapter) -> None:
-    """Let `adapter` send the replies of tickets that came in through `channel`."""
-    _adapters[channel] = adapter
+def register(channel: str, adapter: ChannelAdapter | None) -> None:
+    """Let `adapter` send the replies that go out through `channel`; None removes it."""
+    if adapter is None:
+        _senders.pop(channel, None)
+    else:
+        _senders[channel] = adapter
 
 
-def adapter_for(channel: str) -> ChannelAdapter:
-    """The channel's own adapter; until one is registered, replies wait in the user's portal."""
-    return _adapters.get(channel, _in_app)
+def sender_for(channel: str) -> ChannelAdapter | None:
+    return _senders.get(channel)

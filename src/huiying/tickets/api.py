@@ -15,6 +15,8 @@ from huiying.accounts import access
 from huiying.accounts.access import Permission
 from huiying.accounts.models import User
 from huiying.audit import service as audit
+from huiying.channels import delivery
+from huiying.channels.schemas import Deliveries, delivery_out
 from huiying.config import Settings
 from huiying.errors import Forbidden, InvalidInput, NotFound
 from huiying.http.deps import DB, AppSettings, Caller, Staff
@@ -327,6 +329,15 @@ def timeline(number: str, db: DB, actor: Staff) -> Response:
         ticket = get_ticket_for(session, actor, number)
         events = [present.event_out(e, n, reveal_pii=reveal) for e, n in repository.timeline(session, ticket)]
         return json_model(Timeline(number=ticket.number, events=events))
+
+
+@router.get("/tickets/{number}/deliveries", response_model=Deliveries)
+def list_deliveries(number: str, db: DB, actor: Staff) -> Response:
+    """Every reply sent or to be sent for the ticket, per channel, and what became of it."""
+    with db.read() as session:
+        ticket = get_ticket_for(session, actor, number)
+        rows = delivery.for_ticket(session, ticket)
+        return json_model(Deliveries(items=[delivery_out(row) for row in rows]))
 
 
 @router.get("/tickets/{number}/attachments", response_model=list[AttachmentOut])

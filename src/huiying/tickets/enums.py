@@ -66,3 +66,4 @@ class Delivery(StrEnum):
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"
+    SUPPRESSED = "suppressed"  # no way to send it (channels/plan.py says why)

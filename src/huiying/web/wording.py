@@ -153,8 +153,36 @@ class Wording:
             return self.t("event.triaged", category=self.category((data.get("category") or {}).get("value")))
         if action == "compliance_escalated":
             return self.t("event.compliance_escalated", team=self.team(data.get("team")))
+        if action in ("reply_delivered", "reply_not_sent", "reply_failed"):
+            channel = str(data.get("channel") or data.get("via") or "")
+            if action == "reply_delivered" and channel == "portal":
+                return self.t("event.reply_published")
+            reason = self.delivery_reason(data.get("reason"), data.get("error"))
+            error = str(data.get("error") or "")
+            return self.t(f"event.{action}", channel=self.delivery_channel(channel), reason=reason, error=error)
         key = f"event.{action}"
         return self.t(key) if key in i18n.MESSAGES else self.t("event.other")
+
+    # --- deliveries of a public reply ------------------------------------------------------
+    def delivery_channel(self, channel: str) -> str:
+        key = f"delivery.channel.{channel}"
+        return self.t(key) if key in i18n.MESSAGES else self.t("delivery.channel.other")
+
+    def delivery_reason(self, reason: object, error: object) -> str:
+        """Why nothing was sent, in the reader's words when the code is known."""
+        key = f"delivery.reason.{reason}"
+        return self.t(key) if key in i18n.MESSAGES else str(error or "")
+
+    def delivery(self, row: Any) -> str:
+        """What became of one delivery: queued / sent (published) / failed (why) / not sent (why)."""
+        error = str(row.error or "")
+        if row.status == "sent":
+            return self.t("delivery.published") if row.channel == "portal" else self.t("delivery.sent")
+        if row.status == "failed":
+            return self.t("delivery.failed", error=error)
+        if row.status == "suppressed":
+            return self.t("delivery.suppressed", reason=self.delivery_reason(row.reason, row.error))
+        return self.t("delivery.retrying", error=error) if error else self.t("delivery.queued")
 
     # --- triage's reasons ---------------------------------------------------------------------
     def decision_value(self, name: str, value: str | None) -> str:

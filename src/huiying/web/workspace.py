@@ -19,6 +19,7 @@ from huiying.accounts import service as accounts
 from huiying.accounts.access import Permission
 from huiying.accounts.models import User
 from huiying.categories import service as categories
+from huiying.channels import delivery
 from huiying.errors import Forbidden, HuiyingError, InvalidInput, NotFound
 from huiying.http.deps import DB, AppSettings
 from huiying.http.responses import file_response
@@ -138,6 +139,7 @@ def ticket_page(number: str, request: Request, db: DB, settings: AppSettings, pa
         context: dict[str, Any] = {
             "ticket": present.ticket_out(ticket, reveal_pii=reveal, files=files),
             "messages": [present.message_out(m, reveal_pii=reveal) for m in messages],
+            "deliveries": delivery.for_messages(session, [m.id for m in messages if m.kind == "reply"]),
             "events": [
                 present.event_out(e, n, reveal_pii=reveal)
                 for e, n in repository.timeline(session, ticket, family=family)

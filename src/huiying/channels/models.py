@@ -1,0 +1,36 @@
+"""One row per public reply and per way it goes out: the honest record of what reached the user."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from huiying.db import Base, BigId, UTCDateTime
+from huiying.kit.clock import utcnow
+
+
+class MessageDelivery(Base):
+    """queued → sent | failed | suppressed; only the delivery job (after commit) moves it on."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        # One row per message and channel: a replayed reply or a second job run adds nothing.
+        UniqueConstraint("message_id", "channel"),
+        Index("ix_deliveries_ticket_id_id", "ticket_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))  # email, portal, inapp, phone, offline, wechat…
+    kind: Mapped[str] = mapped_column(String(16))  # what is sent: "reply"
+    status: Mapped[str] = mapped_column(String(12), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Why it was not sent (a code the pages translate) and the error in plain words.
+    reason: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(String(255))  # the channel's own id, if any
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,43 @@
+"""What GET /api/v1/tickets/{number}/deliveries answers (CONTRACT.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from huiying.channels.models import MessageDelivery
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    message_id: int
+    channel: str
+    kind: str
+    status: Literal["queued", "sent", "failed", "suppressed"]
+    attempts: int
+    # Why it is not sent (suppressed), why it failed, or the last error of a queued retry.
+    error: str | None
+    reason: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class Deliveries(BaseModel):
+    items: list[DeliveryOut]
+
+
+def delivery_out(row: MessageDelivery) -> DeliveryOut:
+    return DeliveryOut(
+        id=row.id,
+        message_id=row.message_id,
+        channel=row.channel,
+        kind=row.kind,
+        status=row.status,
+        attempts=row.attempts,
+        error=row.error,
+        reason=row.reason,
+        created_at=row.created_at,
+        sent_at=row.sent_at,
+    )
