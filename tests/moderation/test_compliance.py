@@ -129,3 +129,17 @@ def test_freeze_and_lift_are_audited(app_client: TestClient, db: Database, admin
     assert "moderation.frozen" in actions and "moderation.lifted" in actions
     timeline = app_client.get(f"/api/v1/tickets/{number}/timeline", headers=admin.headers).json()["events"]
     assert "target_frozen" in [e["action"] for e in timeline]
+
+
+def test_escalation_changes_due_and_level_through_the_ticket_service(app_client: TestClient, admin: StaffLogin) -> None:
+    """Like every other change, the new due time and level are field changes on the timeline (by
+    the service, which records and publishes them), not columns set behind its back."""
+    body = feedback(category="content", subcategory="privacy-leak", description="我的身份证照片被人发出来了")
+    number = submit(app_client, body)["number"]
+    ticket = app_client.get(f"/api/v1/tickets/{number}", headers=admin.headers).json()
+    events = app_client.get(f"/api/v1/tickets/{number}/timeline", headers=admin.headers).json()["events"]
+    changed = {e["field"]: e for e in events if e["action"] == "field_changed"}
+    assert changed["escalation_level"]["old"] == "0" and changed["escalation_level"]["new"] == "1"
+    due = changed["resolution_due"]
+    assert due["actor_type"] == "system"
+    assert datetime.fromisoformat(due["new"]) == datetime.fromisoformat(ticket["resolution_due"])

@@ -44,9 +44,7 @@ def escalate(session: Session, ticket: Ticket) -> None:
     if team is not None and ticket.team_id != team.id:
         service.assign(session, ticket, team=team, assignee=None, actor=SYSTEM)
     due = now + DEADLINE
-    if ticket.resolution_due is None or ticket.resolution_due > due:
-        ticket.resolution_due = due
-    ticket.escalation_level = max(ticket.escalation_level, 1)
+    service.expedite(session, ticket, resolution_due=due, escalation_level=1, actor=SYSTEM)
     reasons = sorted((set(ticket.tags) | {ticket.subcategory or ""}) & TRIGGERS)
     history.record(
         session,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -172,6 +173,23 @@ def categorize(
 def set_priority(session: Session, ticket: Ticket, *, priority: Priority, actor: Actor) -> None:
     _require_live(ticket)
     _changed(session, ticket, actor, _priority_changes(ticket, priority))
+
+
+def expedite(
+    session: Session, ticket: Ticket, *, resolution_due: datetime, escalation_level: int, actor: Actor
+) -> None:
+    """Bring the resolution target forward to `resolution_due` (never later) and raise the
+    escalation level to at least `escalation_level` (never lower) — a rule above tickets (e.g.
+    compliance) that needs a ticket sooner changes it here, recorded like any other field."""
+    _require_live(ticket)
+    changes: dict[str, tuple[Any, Any]] = {}
+    if ticket.resolution_due is None or ticket.resolution_due > resolution_due:
+        changes["resolution_due"] = (ticket.resolution_due, resolution_due)
+        ticket.resolution_due = resolution_due
+    if ticket.escalation_level < escalation_level:
+        changes["escalation_level"] = (ticket.escalation_level, escalation_level)
+        ticket.escalation_level = escalation_level
+    _changed(session, ticket, actor, changes)
 
 
 def assign(session: Session, ticket: Ticket, *, team: Team | None, assignee: User | None, actor: Actor) -> None:
