@@ -51,6 +51,7 @@ EVENT_KINDS = {
     "compliance_escalated",
     "compliance_alert_sent",
     "reply_delivered",
+    "reply_not_sent",
 }
 
 PNG = (
@@ -247,6 +248,18 @@ def rich_ticket(client: TestClient, db: Database, settings: Settings, admin: Sta
             actor=SYSTEM,
             action="reply_delivered",
             data={"message_id": 1, "via": "app", "external_id": "x1"},
+        )
+        history.record(
+            session,
+            ticket=ticket,
+            actor=SYSTEM,
+            action="reply_not_sent",
+            data={
+                "message_id": 1,
+                "channel": "email",
+                "reason": "no_email_sender",
+                "error": "no email sender configured",
+            },
         )
         history.record(
             session,
