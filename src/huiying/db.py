@@ -56,7 +56,11 @@ class Timeouts:
 
     connect: float = 5.0  # a new PostgreSQL connection (libpq connect_timeout)
     statement: float = 30.0  # one PostgreSQL statement (statement_timeout)
-    lock: float = 10.0  # a PostgreSQL row or table lock (lock_timeout); SQLite's write lock
+    lock: float = 10.0  # a PostgreSQL row or table lock (lock_timeout); SQLite's write lock in this process
+    # SQLite's file lock while another process writes (busy_timeout). SQLite's busy handler polls
+    # instead of queueing, so with several writing processes (serve, a worker, the CLI) one of them
+    # can be passed over for seconds at a time: it gets more room than the fair in-process lock.
+    sqlite_busy: float = 30.0
     pool: float = 10.0  # a free connection from the pool
 
 
@@ -98,7 +102,7 @@ def _configure_sqlite(engine: Engine, timeouts: Timeouts) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(timeouts.lock * 1000)}")
+        cursor.execute(f"PRAGMA busy_timeout={int(timeouts.sqlite_busy * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -136,7 +140,7 @@ def make_engine(url: str, timeouts: Timeouts | None = None) -> Engine:
         _private_sqlite_file(url)
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": timeouts.lock},
+            connect_args={"check_same_thread": False, "timeout": timeouts.sqlite_busy},
             hide_parameters=True,
         )
         _configure_sqlite(engine, timeouts)

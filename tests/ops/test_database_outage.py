@@ -21,7 +21,7 @@ from huiying.app import create_app
 from huiying.config import Settings
 from huiying.db import Database, Timeouts
 
-FAST = Timeouts(connect=1, statement=5, lock=1, pool=1)
+FAST = Timeouts(connect=1, statement=5, lock=1, pool=1, sqlite_busy=1)
 
 
 def _settings(tmp_path: Path, url: str) -> Settings:

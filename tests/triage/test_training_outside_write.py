@@ -19,7 +19,7 @@ from huiying.triage.models import ModelVersion, TriageLabel
 def _writes_go_through_meanwhile(db: Database) -> bool:
     """Whether another writer gets in right now (and no transaction of ours sits open)."""
     if db.is_sqlite:
-        other = Database(db.url, Timeouts(lock=0.5))
+        other = Database(db.url, Timeouts(lock=0.5, sqlite_busy=0.5))
         try:
             with other.write() as session:  # BEGIN IMMEDIATE: waits for a writer holding the file
                 session.execute(text("DELETE FROM triage_labels WHERE id = -1"))
