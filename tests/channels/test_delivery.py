@@ -233,3 +233,28 @@ def _run_now(db: Database, job_id: int) -> None:
         row = session.get_one(OutboxJob, job_id)
         row.available_at = row.created_at
     assert runner.run_job(db, job_id)
+
+
+def test_a_second_run_while_the_first_is_still_sending_sends_nothing(
+    app_client: TestClient, admin: StaffLogin, db: Database, email_sender: RecordingSender
+) -> None:
+    number = _ticket(app_client, admin, "email", "li.wei@example.com")
+    message_id = _reply(app_client, admin, number)
+    overlapping: list[str] = []
+
+    class SlowSender(RecordingSender):
+        def deliver(self, outgoing: Outgoing) -> Delivered:
+            # Another run starts while this one is mid-send (a duplicate job, a stale recovery).
+            with pytest.raises(RuntimeError) as busy:
+                deliver_message(db, {"message_id": message_id})
+            overlapping.append(str(busy.value))
+            return super().deliver(outgoing)
+
+    slow = SlowSender()
+    registry.register("email", slow)
+    assert runner.run_due(db) == 1
+    assert overlapping == [f"delivery {_deliveries(app_client, admin, number)[0]['id']} is being sent by another run"]
+    assert len(slow.sent) == 1
+    (sent,) = _deliveries(app_client, admin, number)
+    assert (sent["status"], sent["attempts"]) == ("sent", 1)
+    assert _actions(app_client, admin, number).count("reply_delivered") == 1

@@ -11,7 +11,8 @@ stays `queued` with the error until the last attempt, then turns `failed`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
+from typing import Any, Literal
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -29,6 +30,9 @@ from huiying.tickets.enums import Delivery, MessageKind
 from huiying.tickets.models import Message, Ticket
 
 JOB = "deliver_message"
+BUSY: Literal["busy"] = "busy"
+# How long one run may take to send before another may try (a sender's own timeouts are shorter).
+SENDING_LEASE = timedelta(minutes=5)
 STATUSES = ("queued", "sent", "failed", "suppressed")
 
 
@@ -113,6 +117,8 @@ def _deliver_one(db: Database, delivery_id: int) -> str | None:
     claimed = _claim(db, delivery_id)
     if claimed is None:
         return None
+    if claimed == BUSY:
+        return f"delivery {delivery_id} is being sent by another run"  # retried: it may die
     sender = _portal if claimed.channel == plan.PORTAL else registry.sender_for(claimed.channel)
     if sender is None:
         _suppress(db, claimed)
@@ -127,12 +133,17 @@ def _deliver_one(db: Database, delivery_id: int) -> str | None:
     return None
 
 
-def _claim(db: Database, delivery_id: int) -> _Claimed | None:
-    """Count an attempt and take what the sender needs; None if it is sent or suppressed already."""
+def _claim(db: Database, delivery_id: int) -> _Claimed | Literal["busy"] | None:
+    """Count an attempt and take what the sender needs; None if it is sent or suppressed already,
+    BUSY while another run is sending it."""
     with db.write() as session:
         row = session.get(MessageDelivery, delivery_id, with_for_update=True, populate_existing=True)
         if row is None or row.status not in ("queued", "failed"):
             return None
+        now = utcnow()
+        if row.sending_until is not None and row.sending_until > now:
+            return BUSY
+        row.sending_until = now + SENDING_LEASE
         message = session.get(Message, row.message_id)
         ticket = session.get(Ticket, row.ticket_id)
         if message is None or ticket is None:
@@ -157,7 +168,7 @@ def _finish(session: Session, claimed: _Claimed, **values: Any) -> bool:
     result = session.execute(
         update(MessageDelivery)
         .where(MessageDelivery.id == claimed.delivery_id, MessageDelivery.status.in_(("queued", "failed")))
-        .values(**values)
+        .values(sending_until=None, **values)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False

@@ -34,3 +34,6 @@ class MessageDelivery(Base):
     external_id: Mapped[str | None] = mapped_column(String(255))  # the channel's own id, if any
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set while a run is sending it: a second run (a duplicate job, a stale-job recovery) waits
+    # and retries instead of sending the same reply again; a run that died loses it when it expires.
+    sending_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("external_id", sa.String(length=255), nullable=True),
         sa.Column("created_at", TIME, nullable=False),
         sa.Column("sent_at", TIME, nullable=True),
+        sa.Column("sending_until", TIME, nullable=True),
         sa.ForeignKeyConstraint(
             ["message_id"], ["messages.id"], name=op.f("fk_deliveries_message_id_messages"), ondelete="CASCADE"
         ),
