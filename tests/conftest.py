@@ -128,11 +128,16 @@ def _truncate_all(database: Database) -> None:
 @pytest.fixture
 def triage_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Triage new tickets, as the product does by default."""
+    from huiying.triage import service as triage
+
     monkeypatch.setenv("HUIYING_TRIAGE_ENABLED", "true")
     get_settings.cache_clear()
+    # The app hands triage its settings at creation: one made before this fixture ran has it off.
+    triage.configure(triage.TriageOptions.from_settings(get_settings()))
     yield
     monkeypatch.setenv("HUIYING_TRIAGE_ENABLED", "false")
     get_settings.cache_clear()
+    triage.configure(triage.TriageOptions.from_settings(get_settings()))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     errors.install(app)
     web_auth.install(app)
     web_errors.install(app)
-    wiring.install()
+    wiring.install(settings)
     for router in (
         accounts_router,
         categories_router,

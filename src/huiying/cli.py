@@ -46,7 +46,7 @@ def _database() -> Database:
     settings = get_settings()
     settings.ensure_data_dir()
     crypto.configure(settings.resolved_secret_key, settings.previous_secret_keys)
-    wiring.install()
+    wiring.install(settings)
     return Database(settings.resolved_database_url)
 
 

@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
-def install() -> None:
-    """Everything a process needs before it serves or runs jobs (idempotent)."""
+if TYPE_CHECKING:
+    from huiying.config import Settings
+
+
+def install(settings: Settings | None = None) -> None:
+    """Everything a process needs before it serves or runs jobs (idempotent). `settings`: the
+    app's (create_app passes its own); None reads the process's configuration."""
+    if settings is None:
+        from huiying.config import get_settings
+
+        settings = get_settings()
+    configure(settings)
     install_filters()
     install_handlers()
     install_jobs()
+
+
+def configure(settings: Settings) -> None:
+    """Hand each package the settings it reads, so no domain code reads a global."""
+    from huiying.moderation import compliance
+    from huiying.triage import service as triage
+
+    triage.configure(triage.TriageOptions.from_settings(settings))
+    compliance.configure(webhook_url=settings.compliance_webhook_url)
 
 
 def install_filters() -> None:

@@ -17,6 +17,7 @@ from helpers import feedback, submit
 from huiying.config import get_settings
 from huiying.db import Database
 from huiying.kit.roles import Role
+from huiying.moderation import compliance
 from huiying.worker.runner import run_due
 
 
@@ -41,11 +42,14 @@ def robot(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     Robot.received = []
-    monkeypatch.setenv("HUIYING_COMPLIANCE_WEBHOOK_URL", f"http://127.0.0.1:{server.server_port}/hook")
+    url = f"http://127.0.0.1:{server.server_port}/hook"
+    monkeypatch.setenv("HUIYING_COMPLIANCE_WEBHOOK_URL", url)
     get_settings.cache_clear()
+    compliance.configure(webhook_url=url)  # the app of this test may be made before this fixture
     yield Robot.received
     server.shutdown()
     get_settings.cache_clear()
+    compliance.configure(webhook_url=None)
 
 
 def test_a_privacy_leak_goes_to_security_urgent_within_two_hours(

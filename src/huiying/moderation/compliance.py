@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from huiying import events, jobs
 from huiying.accounts.models import Team
-from huiying.config import get_settings
 from huiying.db import Database
 from huiying.kit.actor import SYSTEM
 from huiying.kit.clock import utcnow
@@ -28,6 +27,17 @@ FLAG_TAG = "compliance"
 DEADLINE = timedelta(hours=2)
 LEGAL_TEAM = "security"
 JOB = "compliance_alert"
+
+
+# Where alerts go: handed in at wiring time from the app's settings (`configure`), so
+# `create_app(settings)` decides, not the process environment.
+_webhook_url: str | None = None
+
+
+def configure(*, webhook_url: str | None) -> None:
+    """Install the robot webhook alerts are posted to (None: alerts are only recorded)."""
+    global _webhook_url
+    _webhook_url = webhook_url
 
 
 def needs_escalation(ticket: Ticket) -> bool:
@@ -82,7 +92,7 @@ def alert_text(ticket: Ticket) -> str:
 
 def send_alert(db: Database, payload: dict[str, Any]) -> None:
     """Job: post the alert to the configured robot webhook (WeCom/DingTalk/Feishu-style JSON)."""
-    url = get_settings().compliance_webhook_url
+    url = _webhook_url
     with db.read() as session:
         ticket = session.get(Ticket, int(payload["ticket_id"]))
         if ticket is None:

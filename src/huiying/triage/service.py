@@ -23,7 +23,7 @@ from huiying import events, jobs
 from huiying.accounts.models import Team
 from huiying.audit import service as audit
 from huiying.categories import service as categories
-from huiying.config import get_settings
+from huiying.config import Settings
 from huiying.db import Database
 from huiying.errors import InvalidInput, NotFound
 from huiying.kit.actor import Actor, ActorType
@@ -132,17 +132,43 @@ def forget_runtime(session: Session) -> None:
 # --- triaging a new ticket ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class TriageOptions:
+    """What the settings say about triage. The app hands them in at wiring time (`configure`),
+    so `create_app(settings)` decides, not the process environment."""
+
+    enabled: bool = Settings.model_fields["triage_enabled"].default
+    min_confidence: float = Settings.model_fields["triage_min_confidence"].default
+    model_trust: float = Settings.model_fields["triage_model_trust"].default
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TriageOptions:
+        return cls(settings.triage_enabled, settings.triage_min_confidence, settings.triage_model_trust)
+
+
+_options = TriageOptions()
+
+
+def configure(options: TriageOptions) -> None:
+    """Install this process's triage options (wiring.install does, from the app's settings)."""
+    global _options
+    _options = options
+
+
+def options() -> TriageOptions:
+    return _options
+
+
 def assess(session: Session, text: str, *, given: Given) -> Triage:
     """What triage would decide for `text` (no ticket is touched)."""
-    settings = get_settings()
     loaded = runtime(session)
     return decide(
         text,
         rules=loaded.rules,
         models=loaded.models,
         given=given,
-        min_confidence=settings.triage_min_confidence,
-        model_trust=settings.triage_model_trust,
+        min_confidence=_options.min_confidence,
+        model_trust=_options.model_trust,
     )
 
 
@@ -194,7 +220,7 @@ def triage_ticket(session: Session, ticket: Ticket, *, given: Given) -> Triage:
 
 def _on_created(session: Session, event: events.Event) -> None:
     assert isinstance(event, events.TicketCreated)
-    if not get_settings().triage_enabled:
+    if not _options.enabled:
         return
     ticket = session.get(Ticket, event.ticket_id)
     if ticket is None:
