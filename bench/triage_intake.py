@@ -8,7 +8,6 @@ SQLite or PostgreSQL, no HTTP).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 from common import fresh_database
 
 from huiying import wiring
-from huiying.config import Settings, get_settings
+from huiying.config import Settings
 from huiying.db import Database
 from huiying.demo.samples import SAMPLES
 from huiying.kit import text as kit_text
@@ -57,8 +56,7 @@ def main() -> None:
                 decide.append((time.perf_counter() - started) * 1000)
         results = {}
         for enabled in (False, True):
-            os.environ["HUIYING_TRIAGE_ENABLED"] = "true" if enabled else "false"
-            get_settings.cache_clear()
+            triage.configure(triage.TriageOptions(enabled=enabled))
             samples = []
             for i, text in enumerate(texts):
                 feedback = FeedbackIn(description=text, title=f"t{i}-{enabled}", user_id=f"u{i}")
