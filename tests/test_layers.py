@@ -245,3 +245,16 @@ def test_the_check_lets_allowed_arrows_pass() -> None:
 def test_an_adapter_may_show_what_the_domain_must_not_know() -> None:
     tree = _fake(tickets__api="from huiying.channels import delivery\n", channels__delivery="")
     assert violations(tree) == []
+
+
+def test_huiying_http_does_not_shadow_the_standard_library() -> None:
+    """`huiying.http` is imported absolutely; the standard library's `http` (uvicorn, httpx) stays."""
+    import http.client
+
+    import httpx
+    import uvicorn.protocols.http.h11_impl  # noqa: F401
+
+    import huiying.http
+
+    assert Path(http.client.__file__).parent != Path(huiying.http.__file__).parent
+    assert httpx.codes.OK == 200
