@@ -18,12 +18,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from huiying import events, jobs
-from huiying.accounts.actor import SYSTEM
 from huiying.channels import plan, registry
 from huiying.channels.base import Delivered, Outgoing
 from huiying.channels.models import MessageDelivery
 from huiying.db import Database
 from huiying.jobs.outbox import MAX_ATTEMPTS
+from huiying.kit.actor import SYSTEM
 from huiying.kit.clock import utcnow
 from huiying.tickets import history
 from huiying.tickets.enums import Delivery, MessageKind

@@ -7,8 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from huiying.db import Base, UTCDateTime
-from huiying.tickets.models import BigId
+from huiying.db import Base, BigId, UTCDateTime
 
 
 class Freeze(Base):

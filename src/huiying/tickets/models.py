@@ -19,13 +19,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from huiying.accounts.models import Team, User
-from huiying.db import Base, JSONType, UTCDateTime
+from huiying.db import Base, BigId, JSONType, UTCDateTime
 from huiying.kit.clock import utcnow
 from huiying.kit.masking import mask_contact
 from huiying.privacy import crypto
-
-# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 STATUS_VALUES = "'new','open','pending','resolved','closed','merged'"
 PRIORITY_VALUES = "'urgent','high','medium','low'"

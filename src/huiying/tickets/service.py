@@ -124,8 +124,8 @@ def _tag_changes(ticket: Ticket, tags: Iterable[str]) -> dict[str, tuple[Any, An
     return {"tags": (old, sorted(wanted))}
 
 
-def _category_team(session: Session, category: str | None, subcategory: str | None) -> Team | None:
-    """The team a category (or its sub-category) is routed to by default."""
+def category_team(session: Session, category: str | None, subcategory: str | None) -> Team | None:
+    """The active team a category (or its sub-category) is routed to by default (triage and re-routing)."""
     node = categories.active_by_slug(session).get(category or "")
     if node is None:
         return None
@@ -140,7 +140,7 @@ def _routing_changes(session: Session, ticket: Ticket, *, moved: bool) -> dict[s
     An assignee who could not open the ticket in its new team lets it go."""
     if ticket.team_chosen or ticket.needs_refinement or not (moved or ticket.team_id is None):
         return {}
-    team = _category_team(session, ticket.category, ticket.subcategory)
+    team = category_team(session, ticket.category, ticket.subcategory)
     if team is None or team.id == ticket.team_id:
         return {}
     keep = ticket.assignee is not None and assignees.can_work(session, ticket.assignee, team)

@@ -8,9 +8,8 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from huiying.db import Base, JSONType, UTCDateTime
+from huiying.db import Base, BigId, JSONType, UTCDateTime
 from huiying.kit.clock import utcnow
-from huiying.tickets.models import BigId
 
 
 class TriageRule(Base):

@@ -20,7 +20,6 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from huiying import events, jobs
-from huiying.accounts.models import Team
 from huiying.audit import service as audit
 from huiying.categories import service as categories
 from huiying.config import Settings
@@ -172,16 +171,6 @@ def assess(session: Session, text: str, *, given: Given) -> Triage:
     )
 
 
-def _default_team(session: Session, category: str | None, subcategory: str | None) -> Team | None:
-    """The team a category (or its sub-category) is routed to by default."""
-    node = categories.active_by_slug(session).get(category or "")
-    if node is None:
-        return None
-    child = next((c for c in node.children if c.slug == subcategory), None)
-    slug = (child.default_team if child else None) or node.default_team
-    return session.scalar(select(Team).where(Team.slug == slug)) if slug else None
-
-
 def triage_ticket(session: Session, ticket: Ticket, *, given: Given) -> Triage:
     """Decide and apply: category, priority, sentiment, language, tags, the default team — as one
     change by the `triage` actor, plus a `triaged` event that holds the reasons."""
@@ -197,7 +186,7 @@ def triage_ticket(session: Session, ticket: Ticket, *, given: Given) -> Triage:
         elif not category:
             category, subcategory = ticket.category, ticket.subcategory
         # Route only what triage is sure of; the rest waits, unrouted, for a person to refine.
-        team = None if needs_refinement else _default_team(session, category, subcategory)
+        team = None if needs_refinement else service.category_team(session, category, subcategory)
         service.classify(
             session,
             ticket,

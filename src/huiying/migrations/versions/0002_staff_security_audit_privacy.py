@@ -44,8 +44,8 @@ def _is_sqlite() -> bool:
 
 def _encrypt_existing_contacts() -> None:
     """Contacts were plain text in 0001: encrypt, mask and digest them with the install's key."""
+    from huiying.kit.masking import mask_contact
     from huiying.privacy import crypto
-    from huiying.privacy.masking import mask_contact
 
     bind = op.get_bind()
     rows = bind.execute(sa.text("SELECT id, contact FROM tickets WHERE contact IS NOT NULL")).all()
