@@ -18,7 +18,7 @@ from huiying.accounts.models import Team
 from huiying.db import Database
 from huiying.kit.actor import SYSTEM
 from huiying.kit.clock import utcnow
-from huiying.tickets import history, service
+from huiying.tickets import history, intake, service
 from huiying.tickets.enums import Priority
 from huiying.tickets.models import Ticket
 
@@ -68,7 +68,7 @@ def escalate(session: Session, ticket: Ticket) -> None:
 
 
 def _on_ticket_event(session: Session, event: events.Event) -> None:
-    ticket = session.get(Ticket, event.ticket_id)
+    ticket = intake.being_created(session, event.ticket_id)
     if ticket is not None and needs_escalation(ticket):
         escalate(session, ticket)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from huiying import events
@@ -35,6 +35,7 @@ from huiying.tickets.models import IntakeKey, Ticket, TicketTag
 from huiying.tickets.schemas import FeedbackIn
 
 TITLE_FROM_DESCRIPTION = 30
+_BEING_CREATED = "huiying_tickets_being_created"
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,7 @@ def create_ticket(
     links = feedback.links.model_dump(exclude_none=True) if feedback.links else {}
     device = feedback.device
     ticket = Ticket(
+        id=_next_ticket_id(session),
         number=numbering.next_number(session, moment=now, tz=settings.tz, prefix=settings.ticket_number_prefix),
         channel=feedback.channel.value,
         source_ref=feedback.source_ref,
@@ -180,6 +182,11 @@ def create_ticket(
         priority=(feedback.priority or Priority.MEDIUM).value,
         status=Status.NEW.value,
         active=True,
+        # Column defaults apply only at INSERT; the handlers read these before it.
+        needs_refinement=False,
+        team_chosen=False,
+        escalation_level=0,
+        reopen_count=0,
         device_os=device.os if device else None,
         device_model=device.model if device else None,
         app_version=feedback.app_version,
@@ -196,38 +203,58 @@ def create_ticket(
     )
     ticket.set_contact(feedback.contact)
     session.add(ticket)
-    session.flush()
-
-    claimed_files = attachments.claim(
-        session,
-        ids=feedback.attachments,
-        ticket_id=ticket.id,
-        message_id=None,
-        limit=settings.max_attachments_per_ticket,
-    )
-    if claimed:
-        session.execute(update(IntakeKey).where(IntakeKey.key.in_(claimed)).values(ticket_id=ticket.id))
-    history.record(
-        session,
-        ticket=ticket,
-        actor=actor,
-        action="created",
-        data={
-            "channel": ticket.channel,
-            "priority": ticket.priority,
-            "category": ticket.category,
-            "attachments": [a.id for a in claimed_files],
-        },
-        at=now,
-    )
+    created = {
+        "channel": ticket.channel,
+        "priority": ticket.priority,
+        "category": ticket.category,
+        "attachments": [],
+    }
+    history.record(session, ticket=ticket, actor=actor, action="created", data=created, at=now)
     given = frozenset(
         name for name, value in (("category", feedback.category), ("priority", feedback.priority)) if value
     )
-    events.publish(
-        session,
-        events.TicketCreated(ticket_id=ticket.id, number=ticket.number, channel=ticket.channel, given=given),
-    )
+    # Triage and the other in-transaction handlers shape the ticket before it is written, so it
+    # is inserted once, triaged, instead of inserted and then updated. They find it with `being_created`.
+    session.info.setdefault(_BEING_CREATED, {})[ticket.id] = ticket
+    with session.no_autoflush:
+        events.publish(
+            session,
+            events.TicketCreated(ticket_id=ticket.id, number=ticket.number, channel=ticket.channel, given=given),
+        )
+    session.info[_BEING_CREATED].pop(ticket.id, None)
+
+    if feedback.attachments:
+        session.flush()  # the attachments' foreign key needs the ticket row
+        claimed_files = attachments.claim(
+            session,
+            ids=feedback.attachments,
+            ticket_id=ticket.id,
+            message_id=None,
+            limit=settings.max_attachments_per_ticket,
+        )
+        # The "created" event is written at commit; it lists what was really attached.
+        created["attachments"] = [a.id for a in claimed_files]
+    if claimed:
+        session.execute(update(IntakeKey).where(IntakeKey.key.in_(claimed)).values(ticket_id=ticket.id))
     return IntakeResult(ticket, created=True)
+
+
+def being_created(session: Session, ticket_id: int) -> Ticket | None:
+    """The ticket `ticket_id` for a handler of its events: the one being created in this session
+    (not yet written, so `session.get` cannot find it), else the stored one."""
+    pending: dict[int, Ticket] = session.info.get(_BEING_CREATED, {})
+    return pending.get(ticket_id) or session.get(Ticket, ticket_id)
+
+
+def _next_ticket_id(session: Session) -> int:
+    """The new ticket's id before its row is written (events and history refer to it).
+
+    PostgreSQL: from the id column's own sequence. SQLite: one past the largest, which is what
+    SQLite itself would assign; safe because a write transaction there holds the database's only
+    write lock from its first statement (BEGIN IMMEDIATE, db.py)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return int(session.execute(text("SELECT nextval('tickets_id_seq')")).scalar_one())
+    return int(session.execute(select(func.coalesce(func.max(Ticket.id), 0) + 1)).scalar_one())
 
 
 def purge_expired_keys(session: Session, *, now: datetime | None = None) -> int:

@@ -28,7 +28,7 @@ from huiying.errors import InvalidInput, NotFound
 from huiying.kit.actor import Actor, ActorType
 from huiying.kit.clock import utcnow
 from huiying.kit.text import document
-from huiying.tickets import history, service
+from huiying.tickets import history, intake, service
 from huiying.tickets.enums import Priority
 from huiying.tickets.models import Ticket
 from huiying.triage import model_store
@@ -211,7 +211,7 @@ def _on_created(session: Session, event: events.Event) -> None:
     assert isinstance(event, events.TicketCreated)
     if not _options.enabled:
         return
-    ticket = session.get(Ticket, event.ticket_id)
+    ticket = intake.being_created(session, event.ticket_id)
     if ticket is None:
         return
     given = Given(
