@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
@@ -203,7 +203,7 @@ def create_ticket(
     )
     ticket.set_contact(feedback.contact)
     session.add(ticket)
-    created = {
+    created: dict[str, Any] = {
         "channel": ticket.channel,
         "priority": ticket.priority,
         "category": ticket.category,
