@@ -144,7 +144,7 @@ def create_ticket(
     `source_ref_must_match`: a source_ref seen before answers its ticket only for the same
     submission (for callers who could otherwise fish for other people's tickets)."""
     now = utcnow()
-    fingerprint = request_fingerprint(feedback)
+    fingerprint = request_fingerprint(feedback) if idempotency_key is not None or feedback.source_ref else ""
     claimed: list[str] = []
     if idempotency_key is not None:
         key = f"idem:{idempotency_key}"
