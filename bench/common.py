@@ -77,11 +77,15 @@ def server(url: str, workdir: Path, *, workers: int = 1) -> Iterator[str]:
         "HUIYING_RATE_LIMIT_LOGIN": "0",
         "HUIYING_LOG_LEVEL": "WARNING",
     }
+    # Its log goes to a file, not a pipe: nobody reads a pipe during the run, and once it is full
+    # (a burst of logged errors) the server blocks in the middle of a request.
+    log_path = workdir / "serve.log"
+    log = log_path.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "huiying", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -93,12 +97,13 @@ def server(url: str, workdir: Path, *, workers: int = 1) -> Iterator[str]:
             except httpx.HTTPError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {process.stderr.read().decode() if process.stderr else ''}")
+                raise RuntimeError(f"server did not start: {log_path.read_text(errors='replace')[-4000:]}")
             time.sleep(0.2)
         yield base
     finally:
         process.terminate()
         process.wait(timeout=30)
+        log.close()
 
 
 def token(base: str) -> str:
