@@ -269,7 +269,9 @@ def audit_verify() -> None:
     """Check the hash chain; exit 1 naming the first broken entry."""
     from huiying.audit import service
 
-    with _database().read() as session:
+    database = _database()
+    service.chain_all(database)
+    with database.read() as session:
         result = service.verify(session)
     if result.broken is not None:
         typer.echo(f"audit chain broken at entry {result.broken.seq}: {result.broken.reason}")

@@ -51,6 +51,7 @@ def install_handlers() -> None:
 
 def install_jobs() -> None:
     """Every package registers its on-demand and periodic jobs (idempotent)."""
+    from huiying.audit import service as audit
     from huiying.channels import delivery
     from huiying.jobs import outbox
     from huiying.moderation import compliance
@@ -58,6 +59,7 @@ def install_jobs() -> None:
     from huiying.triage import service as triage
 
     outbox.register_jobs()
+    audit.register_jobs()
     delivery.register_jobs()
     compliance.register_jobs()
     portal_codes.register_jobs()

@@ -101,6 +101,7 @@ def _drop_guards(db: Database) -> None:
         if db.is_sqlite:
             connection.execute(text("DROP TRIGGER audit_log_no_update"))
             connection.execute(text("DROP TRIGGER audit_log_no_delete"))
+            connection.execute(text("DROP TRIGGER audit_log_arrives_unchained"))
         else:
             connection.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
 
@@ -139,6 +140,7 @@ def test_cli_verify_notices_a_deleted_entry_and_a_cut_tail(
 ) -> None:
     for _ in range(4):
         submit(app_client)
+    audit.chain_all(db)  # entries are chained after commit; tamper with chained ones
     _drop_guards(db)
     with db.engine.begin() as connection:
         connection.execute(text("DELETE FROM audit_log WHERE seq = 3"))
@@ -152,10 +154,12 @@ def test_cli_verify_notices_a_deleted_entry_and_a_cut_tail(
 
 def test_a_rolled_back_change_leaves_no_audit_entry(app_client: TestClient, db: Database, admin: StaffLogin) -> None:
     number = submit(app_client)["number"]
+    audit.chain_all(db)
     with db.read() as session:
         before = audit.verify(session).entries
     refused = app_client.post(f"/api/v1/tickets/{number}/status", json={"status": "merged"}, headers=admin.headers)
     assert refused.status_code == 409
+    audit.chain_all(db)
     with db.read() as session:
         after = audit.verify(session)
     assert after.entries == before and after.broken is None

@@ -385,6 +385,7 @@ def audit_page(request: Request, db: DB, page: Page) -> HTMLResponse:
         object_id=(request.query_params.get("object_id") or None),
     )
     verification = None
+    audit.chain_all(db)
     with db.read() as session:
         entries = audit.search(session, query, before_seq=None, limit=200)
         if request.query_params.get("verify"):
