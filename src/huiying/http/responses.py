@@ -8,10 +8,12 @@ an extra thread-pool hop for every synchronous endpoint.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, TypeAdapter
+from pydantic_core import to_json
 
 from huiying.kit.files import SERVE_HEADERS, ServedFile
 
@@ -25,6 +27,12 @@ def json_model(model: BaseModel, *, status_code: int = 200, headers: dict[str, s
         media_type="application/json",
         headers=headers,
     )
+
+
+def json_data(data: Any) -> Response:
+    """Plain data (dicts, lists, strings, numbers, datetimes) as pydantic would write a model
+    holding it: the same bytes, without building the model first (see present.list_item)."""
+    return Response(to_json(data), media_type="application/json")
 
 
 def json_models(models: Sequence[BaseModel], model_type: type[BaseModel]) -> Response:

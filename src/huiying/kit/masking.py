@@ -20,6 +20,10 @@ _PII = re.compile(
     r"(?![\dA-Za-z])"
 )
 _MOBILE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})")
+# Every digit pattern above starts with three digits, at most one space or hyphen between
+# them; with no "@" either, nothing can match. Far cheaper to search than _PII, which tries its
+# alternatives at every character: most feedback has no personal data, and lists mask fifty.
+_MAYBE_PII = re.compile(r"\d[ \-]?\d[ \-]?\d")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
@@ -79,6 +83,8 @@ def _replace(match: re.Match[str]) -> str:
 
 def mask_text(text: str) -> str:
     """`text` with every phone number, email, ID card and bank card number masked."""
+    if "@" not in text and _MAYBE_PII.search(text) is None:
+        return text
     return _PII.sub(_replace, text)
 
 

@@ -34,7 +34,7 @@ class Ticket(Base):
         UniqueConstraint("channel", "source_ref"),
         CheckConstraint(f"status IN ({STATUS_VALUES})", name="status"),
         CheckConstraint(f"priority IN ({PRIORITY_VALUES})", name="priority"),
-        Index("ix_tickets_status_id", "status", "id"),
+        Index("ix_tickets_status_received_at_id", "status", "received_at", "id"),
         Index("ix_tickets_team_status_id", "team_id", "status", "id"),
         Index("ix_tickets_assignee_status_id", "assignee_id", "status", "id"),
         Index("ix_tickets_category_id", "category", "id"),
