@@ -19,6 +19,7 @@ from huiying.kit.masking import mask_contact
 from huiying.kit.sql import dialect_insert
 from huiying.kit.text import document, search_tokens
 from huiying.privacy import crypto
+from huiying.tickets import day_sequences
 from huiying.tickets.models import Ticket, TicketCounter, TicketEvent
 from huiying.tickets.numbering import day_key, format_number
 
@@ -104,6 +105,9 @@ def seed_tickets(db: Database, settings: Settings, count: int, *, days: int = 90
                     text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
                 )
     if not db.is_sqlite:
+        # Intake numbers from a sequence per day there; one not made yet starts after the row.
+        for day, value in per_day.items():
+            day_sequences.advance(db.engine, day, past=value)
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql("VACUUM ANALYZE")
     else:

@@ -32,6 +32,7 @@ from huiying.config import Settings, get_settings
 from huiying.db import Database
 from huiying.kit.roles import Role
 from huiying.models import metadata
+from huiying.tickets import day_sequences
 
 PG_ENV = "HUIYING_TEST_DATABASE_URL"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -123,6 +124,7 @@ def _truncate_all(database: Database) -> None:
         # The audit log refuses TRUNCATE through a trigger; replica mode skips triggers.
         connection.execute(text("SET LOCAL session_replication_role = replica"))
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    day_sequences.drop(database.engine)  # ticket numbers: a day's sequence is not a table
 
 
 @pytest.fixture

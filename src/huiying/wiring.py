@@ -56,6 +56,7 @@ def install_jobs() -> None:
     from huiying.jobs import outbox
     from huiying.moderation import compliance
     from huiying.portal import codes as portal_codes
+    from huiying.tickets import day_sequences
     from huiying.triage import service as triage
 
     outbox.register_jobs()
@@ -63,4 +64,5 @@ def install_jobs() -> None:
     delivery.register_jobs()
     compliance.register_jobs()
     portal_codes.register_jobs()
+    day_sequences.register_jobs()
     triage.register_jobs()

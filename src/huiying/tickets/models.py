@@ -204,7 +204,8 @@ class TicketEvent(Base):
 
 
 class TicketCounter(Base):
-    """The last number handed out per local day; bumped in the creating transaction."""
+    """The last number handed out per local day on SQLite, bumped in the creating transaction
+    (PostgreSQL uses a sequence per day, started after this row: `day_sequences`)."""
 
     __tablename__ = "ticket_counters"
 

@@ -1,8 +1,10 @@
 """Human-friendly ticket numbers: prefix, local date, a daily sequence — `HY261123-0042`.
 
-The sequence is a counter row bumped with an upsert inside the creating transaction. The row
-lock serialises concurrent creators on PostgreSQL and is released at commit, and a rolled-back
-creation rolls its bump back too: numbers are unique and leave no gaps.
+Numbers are unique and increase within a local day; they may have gaps. On PostgreSQL the daily
+sequence is a database sequence per day (`day_sequences`): taking a number holds no lock, so
+concurrent creates do not wait on each other, and a create that rolls back leaves its number
+unused. On SQLite, where one writer works at a time anyway, it is a counter row bumped with an
+upsert inside the creating transaction (a rollback undoes the bump there).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import datetime, tzinfo
 from sqlalchemy.orm import Session
 
 from huiying.kit.sql import dialect_insert
+from huiying.tickets import day_sequences
 from huiying.tickets.models import TicketCounter
 
 _LOOSE = re.compile(r"^([A-Z]*)(\d{6})-?(\d{4,})$")
@@ -27,14 +30,21 @@ def format_number(prefix: str, day: str, sequence: int) -> str:
 
 
 def next_number(session: Session, *, moment: datetime, tz: tzinfo, prefix: str) -> str:
-    """Take the next number of `moment`'s local day."""
+    """Take the next number of `moment`'s local day (unique, increasing within the day, gaps possible)."""
     day = day_key(moment, tz)
+    if session.get_bind().dialect.name == "postgresql":
+        sequence = day_sequences.next_value(session, day)
+    else:
+        sequence = _bump_counter(session, day)
+    return format_number(prefix, day, sequence)
+
+
+def _bump_counter(session: Session, day: str) -> int:
     insert = dialect_insert(session, TicketCounter).values(day=day, value=1)
     statement = insert.on_conflict_do_update(
         index_elements=[TicketCounter.day], set_={"value": TicketCounter.value + 1}
     ).returning(TicketCounter.value)
-    sequence = session.execute(statement).scalar_one()
-    return format_number(prefix, day, sequence)
+    return int(session.execute(statement).scalar_one())
 
 
 def normalise_number(text: str) -> str:
