@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from huiying.accounts.defaults import DEFAULT_TEAMS
+from huiying.cli import server_processes
 
 
 def huiying(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -145,3 +146,22 @@ def test_worker_without_a_broker_explains_itself(tmp_path: Path) -> None:
     result = huiying(tmp_path, "worker")
     assert result.returncode == 1
     assert "HUIYING_BROKER_URL" in result.stderr
+
+
+PG = "postgresql+psycopg://huiying@db.internal/huiying"
+
+
+@pytest.mark.parametrize(
+    ("requested", "database_url", "cores", "expected"),
+    [
+        (None, PG, 4, 4),  # PostgreSQL: one process per core by default
+        (None, PG, None, 1),  # the core count unknown
+        (None, "sqlite:///var/huiying.db", 4, 1),  # SQLite: one writer at a time anyway
+        (2, PG, 8, 2),  # asked for: as asked
+        (3, "sqlite:///var/huiying.db", 8, 3),  # asked for on SQLite too, as before
+    ],
+)
+def test_serve_starts_one_process_per_core_on_postgresql_unless_told(
+    requested: int | None, database_url: str, cores: int | None, expected: int
+) -> None:
+    assert server_processes(requested, database_url=database_url, cores=cores) == expected

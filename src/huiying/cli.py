@@ -95,11 +95,31 @@ def server_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def server_processes(requested: int | None, *, database_url: str, cores: int | None) -> int:
+    """How many processes `serve` starts: `requested` if given, else one per core on PostgreSQL
+    and one on SQLite (it lets one writer in at a time: more processes only queue for it)."""
+    if requested is not None:
+        return requested
+    if database_url.startswith("sqlite"):
+        return 1
+    return max(1, cores or 1)
+
+
+def _cores() -> int | None:
+    """The cores this process may run on (its CPU affinity: a cpuset narrows it), or all of them."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count()
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-    workers: Annotated[int, typer.Option(help="server processes (needs PostgreSQL for >1)")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="server processes; default: one per core on PostgreSQL, 1 on SQLite"),
+    ] = None,
 ) -> None:
     """The web UI and API (plus in-process jobs when no broker is configured)."""
     import logging
@@ -112,11 +132,15 @@ def serve(
     logs.configure(settings.log_level)
     settings.ensure_data_dir()
     settings.resolved_secret_key  # noqa: B018 - create the key file before workers race for it
+    processes = server_processes(workers, database_url=settings.resolved_database_url, cores=_cores())
     logging.getLogger("huiying.serve").info(
-        "serving on %s; links use %s (HUIYING_BASE_URL)", listen_url(host, port), settings.base_url
+        "serving on %s with %d process(es); links use %s (HUIYING_BASE_URL)",
+        listen_url(host, port),
+        processes,
+        settings.base_url,
     )
     uvicorn.run(
-        "huiying.app:create_app", factory=True, host=host, port=port, workers=workers, **server_options(settings)
+        "huiying.app:create_app", factory=True, host=host, port=port, workers=processes, **server_options(settings)
     )
 
 
