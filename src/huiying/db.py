@@ -7,8 +7,11 @@ Sessions come in two kinds. On SQLite a transaction that will write starts with
 `BEGIN IMMEDIATE`: it takes the single write lock up front and waits for it (busy_timeout),
 instead of starting as a reader and failing with SQLITE_BUSY when it later tries to write.
 Read-only sessions start with a plain `BEGIN` and never block writers (WAL).
-Writers of one process also queue on a lock in Python: a waiting thread wakes the moment the
-previous writer commits, where SQLite's own busy handler would sleep and poll.
+Writers of one process also queue in Python: a waiting thread wakes the moment the previous
+writer is done, where SQLite's own busy handler would sleep and poll. And they share commits
+(group commit, `_GroupCommit`): one connection keeps a transaction open, each write runs in a
+savepoint on it, and the COMMIT happens when no other writer is waiting (or the batch is full or
+old), so a burst of requests pays for one COMMIT (and its WAL frames) instead of one each.
 
 Every wait for the database is bounded (`Timeouts`): a database that is down, stopped or locked
 makes a request fail with `DatabaseUnavailable` or SQLAlchemy's OperationalError / TimeoutError
@@ -22,13 +25,27 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event, make_url
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Connection,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    RootTransaction,
+    create_engine,
+    event,
+    make_url,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -48,6 +65,10 @@ _WRITE_OPTION = "huiying_write"
 
 class DatabaseUnavailable(Exception):
     """The database did not let us in within the time we wait (answered 503)."""
+
+
+class CommitFailed(DatabaseUnavailable):
+    """The COMMIT that held this write failed: nothing of it was stored (503: send it again)."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +194,182 @@ def _drop_after_commit(session: Session) -> None:
     session.info.pop(AFTER_COMMIT, None)
 
 
+@dataclass
+class _Batch:
+    """The writes that share one SQLite transaction. `done` is set once its COMMIT succeeded or
+    failed (`error`)."""
+
+    opened: float  # time.monotonic() at its BEGIN
+    members: int = 0  # writes whose body ran in it, failed ones included
+    error: BaseException | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class _GroupCommit:
+    """SQLite's single writer, shared by the writing threads of this process (group commit).
+
+    One connection holds a write transaction (BEGIN IMMEDIATE) open while writes keep coming.
+    Each `write()` takes its turn (the writers queue here, first come first served: the turn
+    passes straight to the oldest waiter, so a thread that just wrote cannot barge in ahead of
+    the others again and again, as it could with a lock), runs its body in a SAVEPOINT of that
+    transaction — so a body that fails undoes only its own changes — and then either hands the
+    turn to the next waiting writer or, when none waits or the batch is full or older than
+    `max_delay`, COMMITs the lot. A writer returns only after the COMMIT holding its changes
+    succeeded (its 201 means stored); when that COMMIT fails every writer of the batch raises
+    `CommitFailed`. Its after-commit callbacks run after that, in its own thread and outside the
+    turn, so a callback may write.
+
+    Whoever has the turn decides about the batch under `_mutex`, and a waiter leaves the queue
+    only while someone else has the turn, so an open batch always has a writer that will commit it.
+
+    A write opened inside another one on the same thread (a service calling a service) becomes
+    a savepoint inside the outer one and commits with it: one connection cannot hold two
+    independent transactions, and the outer one's turn is still running.
+    """
+
+    max_writers = 32
+    max_delay = 0.010  # seconds: bounds what sharing adds to a write's latency
+
+    def __init__(self, engine: Engine, timeouts: Timeouts) -> None:
+        self._engine = engine
+        self._timeouts = timeouts
+        self._mutex = threading.Lock()
+        self._busy = False  # a writer has the turn (under _mutex)
+        self._queue: deque[threading.Event] = deque()  # the waiting writers, oldest first (under _mutex)
+        # Only the writer with the turn touches these.
+        self._connection: Connection | None = None
+        self._transaction: RootTransaction | None = None
+        self._batch: _Batch | None = None
+        self._local = threading.local()  # .callbacks: the running outermost write's, on this thread
+        self._sessions = sessionmaker(join_transaction_mode="create_savepoint", expire_on_commit=False)
+        event.listen(self._sessions, "after_soft_rollback", lambda s, _t: _drop_after_commit(s))
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        outer: list[Callable[[], None]] | None = getattr(self._local, "callbacks", None)
+        if outer is not None:
+            assert self._connection is not None
+            with self._sessions(bind=self._connection) as session, session.begin():
+                yield session
+            outer.extend(session.info.pop(AFTER_COMMIT, []))
+            return
+        batch = self._take_turn()
+        callbacks: list[Callable[[], None]] = []
+        self._local.callbacks = callbacks
+        try:
+            assert self._connection is not None
+            with self._sessions(bind=self._connection) as session, session.begin():
+                yield session
+            callbacks.extend(session.info.pop(AFTER_COMMIT, []))
+        except BaseException:
+            callbacks.clear()  # rolled back: its callbacks never run
+            raise
+        finally:
+            self._local.callbacks = None
+            self._give_turn(batch)
+        batch.done.wait()
+        if batch.error is not None:
+            raise CommitFailed("the commit that held this write failed; nothing of it was stored") from batch.error
+        for callback in callbacks:
+            callback()
+
+    def close(self) -> None:
+        with self._mutex:
+            if self._busy or self._connection is None:
+                return
+            self._connection.close()
+            self._connection = None
+
+    def _take_turn(self) -> _Batch:
+        with self._mutex:
+            mine = None
+            if self._busy or self._queue:
+                mine = threading.Event()
+                self._queue.append(mine)
+            else:
+                self._busy = True
+        if mine is not None and not mine.wait(self._timeouts.lock):
+            with self._mutex:
+                if mine in self._queue:  # else the turn was handed over just now: it is ours
+                    self._queue.remove(mine)
+                    raise DatabaseUnavailable("the database is busy: no write lock within the lock timeout")
+        try:
+            return self._batch or self._open()
+        except BaseException:
+            self._pass_turn()
+            raise
+
+    def _open(self) -> _Batch:
+        if self._connection is None:
+            self._connection = self._engine.connect()
+        try:
+            # BEGIN IMMEDIATE waits for other processes' writers (busy_timeout) and may fail.
+            self._transaction = self._connection.begin()
+        except BaseException:
+            self._discard()
+            raise
+        self._batch = _Batch(opened=time.monotonic())
+        return self._batch
+
+    def _give_turn(self, batch: _Batch) -> None:
+        batch.members += 1
+        if batch.error is None and not self._intact():
+            # SQLite rolls a whole transaction back on some errors (disk full, I/O): the earlier
+            # writers' changes are gone with it, and a further SAVEPOINT would begin a new one.
+            batch.error = DatabaseUnavailable("the write transaction was lost")
+        with self._mutex:
+            if (
+                batch.error is None
+                and self._queue
+                and batch.members < self.max_writers
+                and time.monotonic() - batch.opened < self.max_delay
+            ):
+                self._queue.popleft().set()  # the batch stays open for the next writer
+                return
+        try:
+            self._finish(batch)
+        finally:
+            self._pass_turn()
+
+    def _intact(self) -> bool:
+        connection, transaction = self._connection, self._transaction
+        if connection is None or transaction is None or connection.invalidated or not transaction.is_active:
+            return False
+        return bool(connection.connection.dbapi_connection.in_transaction)  # type: ignore[union-attr]
+
+    def _finish(self, batch: _Batch) -> None:
+        try:
+            if batch.error is None:
+                assert self._transaction is not None
+                self._transaction.commit()
+            else:
+                self._discard()
+        except Exception as exc:  # noqa: BLE001 - handed to every writer of the batch
+            batch.error = exc
+            self._discard()
+        finally:
+            self._batch = None
+            self._transaction = None
+            batch.done.set()
+
+    def _discard(self) -> None:
+        """Drop the connection, and with it whatever transaction SQLite still has open; the next
+        batch opens a fresh one. Invalidated, not returned to the pool: after a failed COMMIT
+        SQLite keeps the transaction open while SQLAlchemy counts it as ended, and the pool
+        would hand it out again without rolling it back."""
+        connection, self._connection, self._transaction = self._connection, None, None
+        if connection is not None:
+            connection.invalidate()
+            connection.close()
+
+    def _pass_turn(self) -> None:
+        with self._mutex:
+            if self._queue:
+                self._queue.popleft().set()  # `_busy` stays: the turn goes straight to the oldest waiter
+            else:
+                self._busy = False
+
+
 class Database:
     """One engine and its two session factories (read and write)."""
 
@@ -186,8 +383,8 @@ class Database:
         read_engine = self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._read = sessionmaker(bind=read_engine, expire_on_commit=False)
         self._write = sessionmaker(bind=write_engine, expire_on_commit=False)
-        # Re-entrant: a write opened inside another one on the same thread must not deadlock here.
-        self._writer_lock = threading.RLock() if self.is_sqlite else None
+        # SQLite has one writer: this process's writes queue for it and share its commits.
+        self._group = _GroupCommit(write_engine, self.timeouts) if self.is_sqlite else None
         for factory in (self._read, self._write):
             event.listen(factory, "after_commit", _run_after_commit)
             event.listen(factory, "after_soft_rollback", lambda s, _t: _drop_after_commit(s))
@@ -198,21 +395,18 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A session whose transaction commits on success and rolls back on any error."""
-        with self._queue_for_writing(), self._write.begin() as session:
-            yield session
+        """A session whose transaction commits on success and rolls back on any error.
 
-    @contextmanager
-    def _queue_for_writing(self) -> Iterator[None]:
-        if self._writer_lock is None:
-            yield
+        It returns once the changes are committed. On SQLite that COMMIT may be shared with the
+        writes of other threads (`_GroupCommit`); a write opened inside another one on the same
+        thread commits with the outer one there.
+        """
+        if self._group is not None:
+            with self._group.write() as session:
+                yield session
             return
-        if not self._writer_lock.acquire(timeout=self.timeouts.lock):
-            raise DatabaseUnavailable("the database is busy: no write lock within the lock timeout")
-        try:
-            yield
-        finally:
-            self._writer_lock.release()
+        with self._write.begin() as session:
+            yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -221,6 +415,8 @@ class Database:
             yield session
 
     def dispose(self) -> None:
+        if self._group is not None:
+            self._group.close()
         self.engine.dispose()
 
 
