@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
+import time
+import weakref
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from huiying.accounts import rights
 from huiying.accounts.defaults import DEFAULT_TEAMS
 from huiying.accounts.models import Team, User
 from huiying.audit import service as audit
+from huiying.db import call_after_commit
 from huiying.errors import Conflict, InvalidInput, NotFound
 from huiying.kit.actor import Actor
 
@@ -27,6 +31,39 @@ def team_by_slug(session: Session, slug: str) -> Team:
     if team is None:
         raise NotFound(f"no team with slug {slug!r}", code="unknown_team")
     return team
+
+
+# Triage routes every new ticket to its category's team; teams change rarely, so each process
+# keeps the active ones for a few seconds (and drops them at once when it edits one itself).
+CACHE_SECONDS = 10.0
+_cache: weakref.WeakKeyDictionary[Engine, tuple[float, dict[str, Team]]] = weakref.WeakKeyDictionary()
+
+
+def active_team(session: Session, slug: str) -> Team | None:
+    """The active team `slug`, from a short-lived per-process cache, attached to `session`
+    without a query (merge with load=False: the cached copy is taken as the row's state)."""
+    engine = session.get_bind().engine
+    cached = _cache.get(engine)
+    now = time.monotonic()
+    if cached is None or cached[0] < now:
+        with Session(engine, expire_on_commit=False) as loader:
+            found = {team.slug: team for team in loader.scalars(select(Team).where(Team.active))}
+        cached = (now + CACHE_SECONDS, found)
+        _cache[engine] = cached
+    team = cached[1].get(slug)
+    return session.merge(team, load=False) if team is not None else None
+
+
+def forget_cached(session: Session) -> None:
+    """Drop the cached teams now and again once this change is committed (the cache is read on
+    its own connection, which cannot see the change before then)."""
+    engine = session.get_bind().engine
+
+    def forget() -> None:
+        _cache.pop(engine, None)
+
+    forget()
+    call_after_commit(session, forget)
 
 
 def with_descendants(session: Session, team_ids: set[int]) -> frozenset[int]:
@@ -60,6 +97,7 @@ def create_team(session: Session, *, slug: str, name_zh: str, name_en: str, pare
     )
     session.add(team)
     session.flush()
+    forget_cached(session)
     if team.parent_id is not None:
         # Members of the teams above now see this one too; team trees change rarely, so
         # everyone's cached rights are rebuilt rather than working out whose.
@@ -85,6 +123,7 @@ def update_team(
     active: bool | None = None,
 ) -> Team:
     wanted: dict[str, Any] = {"name_zh": name_zh, "name_en": name_en, "active": active}
+    forget_cached(session)
     audit.apply_changes(
         session,
         team,

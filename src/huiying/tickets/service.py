@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiying import events
 from huiying.accounts import service as accounts
+from huiying.accounts import teams
 from huiying.accounts.models import Team, User
 from huiying.categories import service as categories
 from huiying.config import Settings
@@ -131,7 +131,7 @@ def category_team(session: Session, category: str | None, subcategory: str | Non
         return None
     child = next((c for c in node.children if c.slug == subcategory), None)
     slug = (child.default_team if child else None) or node.default_team
-    return session.scalar(select(Team).where(Team.slug == slug, Team.active)) if slug else None
+    return teams.active_team(session, slug) if slug else None
 
 
 def _routing_changes(session: Session, ticket: Ticket, *, moved: bool) -> dict[str, tuple[Any, Any]]:
