@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from huiying.accounts import rights
 from huiying.accounts.defaults import DEFAULT_TEAMS
@@ -46,17 +46,25 @@ def active_team(session: Session, slug: str) -> Team | None:
     cached = _cache.get(engine)
     now = time.monotonic()
     if cached is None or cached[0] < now:
-        with Session(engine, expire_on_commit=False) as loader:
-            found = {team.slug: team for team in loader.scalars(select(Team).where(Team.active))}
+        found = {team.slug: team for team in map(_detached_copy, session.execute(_ACTIVE_TEAMS).mappings())}
         cached = (now + CACHE_SECONDS, found)
         _cache[engine] = cached
     team = cached[1].get(slug)
     return session.merge(team, load=False) if team is not None else None
 
 
+_ACTIVE_TEAMS = select(*Team.__table__.columns).where(Team.active)
+
+
+def _detached_copy(row: Any) -> Team:
+    team = Team(**row)
+    make_transient_to_detached(team)  # a copy of a stored row, owned by no session
+    return team
+
+
 def forget_cached(session: Session) -> None:
-    """Drop the cached teams now and again once this change is committed (the cache is read on
-    its own connection, which cannot see the change before then)."""
+    """Drop the cached teams now and again once this change is committed (another request may
+    fill the cache meanwhile, without the change)."""
     engine = session.get_bind().engine
 
     def forget() -> None:

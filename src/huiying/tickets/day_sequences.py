@@ -32,6 +32,8 @@ _PREFIX = "ticket_no_"
 _DAY = re.compile(r"^\d{6}$")
 _OID = text("SELECT CAST(to_regclass(:name) AS oid)")
 _NEXT = text("SELECT nextval(CAST(CAST(:oid AS oid) AS regclass))")
+# The new ticket's id comes in the same round trip (intake needs it before the row is written).
+_NEXT_WITH_ID = text("SELECT nextval(CAST(CAST(:oid AS oid) AS regclass)), nextval('tickets_id_seq')")
 
 # The days each engine has found a sequence for, with its OID: nextval by OID looks up no name,
 # so it cannot meet the "missing" a lookup earlier in the same transaction may have cached.
@@ -48,6 +50,16 @@ def sequence_name(day: str) -> str:
 
 def next_value(session: Session, day: str) -> int:
     """The next number of `day` (a `%y%m%d` key), creating the day's sequence on first use."""
+    return int(session.execute(_NEXT, {"oid": _oid(session, day)}).scalar_one())
+
+
+def next_value_and_id(session: Session, day: str) -> tuple[int, int]:
+    """`next_value` and the next ticket id, in one round trip."""
+    number, ticket_id = session.execute(_NEXT_WITH_ID, {"oid": _oid(session, day)}).one()
+    return int(number), int(ticket_id)
+
+
+def _oid(session: Session, day: str) -> int:
     engine = session.get_bind().engine
     oid = _known.get(engine, {}).get(day)
     if oid is None:
@@ -57,7 +69,7 @@ def next_value(session: Session, day: str) -> int:
             with _creating:
                 found = _known.get(engine, {}).get(day) or create(engine, day)
         oid = _known.setdefault(engine, {})[day] = int(found)
-    return int(session.execute(_NEXT, {"oid": oid}).scalar_one())
+    return oid
 
 
 def create(engine: Engine, day: str) -> int:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from huiying import events
@@ -168,9 +168,12 @@ def create_ticket(
     title = feedback.title or title_from(feedback.description)
     links = feedback.links.model_dump(exclude_none=True) if feedback.links else {}
     device = feedback.device
+    ticket_id, number = numbering.next_id_and_number(
+        session, moment=now, tz=settings.tz, prefix=settings.ticket_number_prefix
+    )
     ticket = Ticket(
-        id=_next_ticket_id(session),
-        number=numbering.next_number(session, moment=now, tz=settings.tz, prefix=settings.ticket_number_prefix),
+        id=ticket_id,
+        number=number,
         channel=feedback.channel.value,
         source_ref=feedback.source_ref,
         user_id=feedback.user_id,
@@ -244,17 +247,6 @@ def being_created(session: Session, ticket_id: int) -> Ticket | None:
     (not yet written, so `session.get` cannot find it), else the stored one."""
     pending: dict[int, Ticket] = session.info.get(_BEING_CREATED, {})
     return pending.get(ticket_id) or session.get(Ticket, ticket_id)
-
-
-def _next_ticket_id(session: Session) -> int:
-    """The new ticket's id before its row is written (events and history refer to it).
-
-    PostgreSQL: from the id column's own sequence. SQLite: one past the largest, which is what
-    SQLite itself would assign; safe because a write transaction there holds the database's only
-    write lock from its first statement (BEGIN IMMEDIATE, db.py)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return int(session.execute(text("SELECT nextval('tickets_id_seq')")).scalar_one())
-    return int(session.execute(select(func.coalesce(func.max(Ticket.id), 0) + 1)).scalar_one())
 
 
 def purge_expired_keys(session: Session, *, now: datetime | None = None) -> int:

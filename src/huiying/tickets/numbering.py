@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from datetime import datetime, tzinfo
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from huiying.kit.sql import dialect_insert
 from huiying.tickets import day_sequences
-from huiying.tickets.models import TicketCounter
+from huiying.tickets.models import Ticket, TicketCounter
 
 _LOOSE = re.compile(r"^([A-Z]*)(\d{6})-?(\d{4,})$")
 
@@ -37,6 +38,21 @@ def next_number(session: Session, *, moment: datetime, tz: tzinfo, prefix: str) 
     else:
         sequence = _bump_counter(session, day)
     return format_number(prefix, day, sequence)
+
+
+def next_id_and_number(session: Session, *, moment: datetime, tz: tzinfo, prefix: str) -> tuple[int, str]:
+    """A new ticket's id and number, before its row is written (events and history refer to it).
+
+    PostgreSQL: both from sequences, in one round trip. SQLite: one past the largest id, which is
+    what SQLite itself would assign; safe because a write transaction there holds the database's
+    only write lock from its first statement (BEGIN IMMEDIATE, db.py)."""
+    day = day_key(moment, tz)
+    if session.get_bind().dialect.name == "postgresql":
+        sequence, ticket_id = day_sequences.next_value_and_id(session, day)
+    else:
+        ticket_id = int(session.execute(select(func.coalesce(func.max(Ticket.id), 0) + 1)).scalar_one())
+        sequence = _bump_counter(session, day)
+    return ticket_id, format_number(prefix, day, sequence)
 
 
 def _bump_counter(session: Session, day: str) -> int:
