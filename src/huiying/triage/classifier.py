@@ -20,7 +20,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.svm import LinearSVC
 
-from huiying.triage.features import FeatureSettings, FeatureSpace
+from huiying.triage.features import FeatureSettings, FeatureSpace, shared_vocabulary
 
 JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 Algorithm = Literal["linear_svm", "logistic"]
@@ -168,7 +168,9 @@ class TextClassifier:
 
     def scores(self, text: str) -> npt.NDArray[np.float64]:
         """Class probabilities of `text`, in the order of `classes`."""
-        indices, values = self.features.transform_one(text)
+        return self._probabilities(*self.features.transform_one(text))
+
+    def _probabilities(self, indices: npt.NDArray[np.int32], values: FloatArray) -> npt.NDArray[np.float64]:
         raw = values @ self._coef32[indices] + self.intercept
         logits = raw.astype(np.float64) / self.temperature
         logits -= logits.max()
@@ -178,7 +180,9 @@ class TextClassifier:
 
     def predict(self, text: str, *, top_k: int = 3) -> Prediction:
         """The most probable label of `text`, its probability, and the `top_k` best labels."""
-        probabilities = self.scores(text)
+        return self._prediction(self.scores(text), top_k)
+
+    def _prediction(self, probabilities: npt.NDArray[np.float64], top_k: int) -> Prediction:
         order = np.argsort(-probabilities, kind="stable")[: max(1, top_k)]
         alternatives = tuple((self._classes[i], float(probabilities[i])) for i in order)
         return Prediction(alternatives[0][0], alternatives[0][1], alternatives)
@@ -186,6 +190,21 @@ class TextClassifier:
     def predict_many(self, texts: Sequence[str], *, top_k: int = 3) -> list[Prediction]:
         """`predict` for each text (row by row, so results equal single predictions exactly)."""
         return [self.predict(text, top_k=top_k) for text in texts]
+
+
+def predict_each(classifiers: Sequence[TextClassifier], text: str, *, top_k: int = 3) -> list[Prediction]:
+    """`predict(text)` of each classifier, equal to calling it; classifiers with the same feature
+    settings cut the text once and look its terms up in one shared vocabulary."""
+    groups: dict[FeatureSettings, list[int]] = {}
+    for i, classifier in enumerate(classifiers):
+        groups.setdefault(classifier.features.settings, []).append(i)
+    predictions: dict[int, Prediction] = {}
+    for members in groups.values():
+        rows = shared_vocabulary(tuple(classifiers[i].features for i in members)).rows(text)
+        for i, (indices, values) in zip(members, rows, strict=True):
+            classifier = classifiers[i]
+            predictions[i] = classifier._prediction(classifier._probabilities(indices, values), top_k)
+    return [predictions[i] for i in range(len(classifiers))]
 
 
 def _fit_budget(settings: FeatureSettings, n_classes: int) -> FeatureSettings:

@@ -1,0 +1,132 @@
+"""The triage decision's results, pinned: the starter models' answers and whole decisions on a
+few tickets, as computed before segmentation moved to rjieba and prediction to one shared
+vocabulary look-up (issue 17). A faster path must give the same labels and confidences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from huiying.triage.classifier import TextClassifier, predict_each
+from huiying.triage.default_rules import DEFAULT_RULES
+from huiying.triage.engine import Given, LoadedModel, decide
+from huiying.triage.features import FeatureSettings, SharedVocabulary
+from huiying.triage.rules import RuleSet
+from huiying.triage.starter import load_starter
+
+CRASH = "更新到最新版本以后，每次点进直播间App就直接闪退，重启手机也没用。机型是华为Mate 60，已经卸载重装过两次了。"
+PHONE = "我换了手机号码，想把账号绑定的手机号改成新的，在设置里没找到入口。"
+UPDATE = "Since the update to 5.2.0 the app closes every time I tap on Matches. iPhone 13, iOS 17.4. Reinstalling did not help."
+SCAM = "This profile uses photos of a famous model and asked me for gift cards after two days of chatting."
+SUFFIX = "（第0次）"
+
+# text -> {target: (best label, its probability)} of the three starter models
+MODEL_PINS = {
+    CRASH + SUFFIX: {
+        "category": ("commercial/product-quality", 0.8322),
+        "priority": ("medium", 0.9213),
+        "sentiment": ("negative", 0.7968),
+    },
+    PHONE + SUFFIX: {
+        "category": ("commercial/product-quality", 0.9262),
+        "priority": ("medium", 0.9786),
+        "sentiment": ("negative", 0.9319),
+    },
+    UPDATE + SUFFIX: {
+        "category": ("technical/bug", 0.3694),
+        "priority": ("high", 0.4714),
+        "sentiment": ("neutral", 0.7324),
+    },
+    SCAM + SUFFIX: {
+        "category": ("suggestion/question", 0.548),
+        "priority": ("high", 0.6162),
+        "sentiment": ("neutral", 0.45),
+    },
+    "怎么修改绑定的手机号": {
+        "category": ("commercial/product-quality", 0.9903),
+        "priority": ("medium", 0.9833),
+        "sentiment": ("negative", 0.8151),
+    },
+    "Great app, thank you": {
+        "category": ("suggestion/question", 0.6045),
+        "priority": ("urgent", 0.5788),
+        "sentiment": ("positive", 1.0),
+    },
+}
+
+# text -> (category, its source, priority, its source, sentiment, its source, needs_refinement)
+DECISION_PINS = {
+    CRASH + SUFFIX: ("technical/crash", "rule", "high", "rule", "negative", "model", False),
+    PHONE + SUFFIX: ("commercial/product-quality", "model", "medium", "model", "negative", "model", True),
+    UPDATE + SUFFIX: ("technical/bug", "model", "medium", "default", "neutral", "model", True),
+    SCAM + SUFFIX: ("content/fake-profile", "rule", "high", "model", "neutral", "default", False),
+    "怎么修改绑定的手机号": ("suggestion/question", "rule", "medium", "model", "negative", "model", False),
+    "Great app, thank you": ("other", "rule", "low", "rule", "positive", "rule", False),
+}
+
+
+@pytest.fixture(scope="module")
+def starters() -> dict[str, TextClassifier]:
+    return {target: load_starter(target) for target in ("category", "priority", "sentiment")}
+
+
+@pytest.mark.parametrize("text", list(MODEL_PINS))
+def test_starter_models_answer_as_pinned(starters: dict[str, TextClassifier], text: str) -> None:
+    for target, (label, confidence) in MODEL_PINS[text].items():
+        prediction = starters[target].predict(text)
+        assert prediction.label == label, target
+        assert prediction.confidence == pytest.approx(confidence, abs=1e-4), target
+
+
+@pytest.mark.parametrize("text", list(MODEL_PINS))
+def test_predict_each_equals_predict(starters: dict[str, TextClassifier], text: str) -> None:
+    classifiers = list(starters.values())
+    assert predict_each(classifiers, text) == [c.predict(text) for c in classifiers]
+
+
+def test_shared_vocabulary_rows_equal_each_space(starters: dict[str, TextClassifier]) -> None:
+    spaces = [c.features for c in starters.values()]
+    shared = SharedVocabulary(spaces)
+    for text in [*MODEL_PINS, "", "全新的词 completely unseen zzqx"]:
+        for space, (indices, values) in zip(spaces, shared.rows(text), strict=True):
+            own_indices, own_values = space.transform_one(text)
+            assert np.array_equal(indices, own_indices)
+            assert np.array_equal(values, own_values)
+            assert np.all(np.diff(indices) > 0)  # CSR order, no column twice
+
+
+def test_shared_vocabulary_needs_one_setting(starters: dict[str, TextClassifier]) -> None:
+    with pytest.raises(ValueError, match="same settings"):
+        SharedVocabulary([])
+    toy = TextClassifier.train(["好", "坏", "很好", "很坏"], ["p", "n", "p", "n"], settings=FeatureSettings(min_df=1))
+    with pytest.raises(ValueError, match="same settings"):
+        SharedVocabulary([toy.features, starters["category"].features])
+    # predict_each groups classifiers by settings instead
+    assert predict_each([toy, starters["category"]], "很好") == [
+        toy.predict("很好"),
+        starters["category"].predict("很好"),
+    ]
+
+
+@pytest.mark.parametrize("text", list(DECISION_PINS))
+def test_decisions_as_pinned(starters: dict[str, TextClassifier], text: str) -> None:
+    models = {target: LoadedModel(classifier, 0, False) for target, classifier in starters.items()}
+    result = decide(text, rules=RuleSet.compile(DEFAULT_RULES), models=models, given=Given(channel="app"))
+    got = (
+        result.category.value,
+        result.category.source,
+        result.priority.value,
+        result.priority.source,
+        result.sentiment.value,
+        result.sentiment.source,
+        result.needs_refinement,
+    )
+    assert got == DECISION_PINS[text]
+    for target, decision in (
+        ("category", result.category),
+        ("priority", result.priority),
+        ("sentiment", result.sentiment),
+    ):
+        if decision.source == "model":  # the model's own answer, confidence and all
+            label, confidence = MODEL_PINS[text][target]
+            assert (decision.value, decision.confidence) == (label, pytest.approx(confidence, abs=1e-4))
