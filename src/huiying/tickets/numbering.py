@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from datetime import datetime, tzinfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
-from huiying.kit.sql import dialect_insert
 from huiying.tickets import day_sequences
 from huiying.tickets.models import Ticket, TicketCounter
 
@@ -50,17 +50,25 @@ def next_id_and_number(session: Session, *, moment: datetime, tz: tzinfo, prefix
     if session.get_bind().dialect.name == "postgresql":
         sequence, ticket_id = day_sequences.next_value_and_id(session, day)
     else:
-        ticket_id = int(session.execute(select(func.coalesce(func.max(Ticket.id), 0) + 1)).scalar_one())
+        ticket_id = (session.execute(_LARGEST_ID).scalar_one() or 0) + 1
         sequence = _bump_counter(session, day)
     return ticket_id, format_number(prefix, day, sequence)
 
 
+# Built once: composing them per create cost more than running them. max() alone: SQLite answers
+# it from the primary key (wrapped in an expression it would scan the table).
+_LARGEST_ID = select(func.max(Ticket.id))
+_BUMP = (
+    sqlite.insert(TicketCounter)
+    .values(day=bindparam("day"), value=1)
+    .on_conflict_do_update(index_elements=[TicketCounter.day], set_={"value": TicketCounter.value + 1})
+    .returning(TicketCounter.value)
+)
+
+
 def _bump_counter(session: Session, day: str) -> int:
-    insert = dialect_insert(session, TicketCounter).values(day=day, value=1)
-    statement = insert.on_conflict_do_update(
-        index_elements=[TicketCounter.day], set_={"value": TicketCounter.value + 1}
-    ).returning(TicketCounter.value)
-    return int(session.execute(statement).scalar_one())
+    """SQLite's counter (PostgreSQL uses day_sequences)."""
+    return int(session.execute(_BUMP, {"day": day}).scalar_one())
 
 
 def normalise_number(text: str) -> str:
