@@ -6,10 +6,18 @@ import re
 import uuid
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
-from conftest import StaffLogin
+from conftest import TEST_SECRET, StaffLogin
 from helpers import counts, feedback, submit
+from huiying.accounts.models import Team
+from huiying.bootstrap import ensure_defaults
+from huiying.config import Settings
 from huiying.db import Database
+from huiying.kit.actor import SYSTEM
+from huiying.tickets import intake
+from huiying.tickets.models import Ticket
+from huiying.tickets.schemas import FeedbackIn
 
 NUMBER = re.compile(r"^HY\d{6}-\d{4,}$")
 
@@ -185,3 +193,23 @@ def test_the_creation_is_on_the_timeline(app_client: TestClient, admin: StaffLog
     events = app_client.get(f"/api/v1/tickets/{number}/timeline", headers=admin.headers).json()["events"]
     assert [e["action"] for e in events] == ["created"]
     assert events[0]["actor_type"] == "user"
+
+
+def test_a_created_ticket_reads_back_as_stored_in_its_own_session(db: Database) -> None:
+    """Intake writes the row with plain INSERTs and hands the entity to the session: what that
+    session then holds (defaults, tags, a team set afterwards) is what a fresh read finds."""
+    with db.write() as session:
+        ensure_defaults(session)
+    settings = Settings(database_url=db.url, secret_key=TEST_SECRET)
+    submission = FeedbackIn(description="充值没到账", tags=["vip-call", "refund"])
+    with db.write() as session:
+        ticket = intake.create_ticket(session, feedback=submission, actor=SYSTEM, settings=settings).ticket
+        assert ticket.team_id is None and ticket.escalation_level == 0 and ticket.resolution_due is None
+        ticket.team = session.scalars(select(Team).where(Team.active)).first()
+        session.flush()
+        in_session = (ticket.team_id, ticket.escalation_level, ticket.resolution_due, sorted(ticket.tags))
+    with db.read() as session:
+        stored = session.get(Ticket, ticket.id)
+        assert stored is not None
+        assert (stored.team_id, stored.escalation_level, stored.resolution_due, sorted(stored.tags)) == in_session
+    assert in_session[0] is not None and in_session[3] == ["refund", "vip-call"]

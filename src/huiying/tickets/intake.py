@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import insert, inspect, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from huiying import events
 from huiying.categories import service as categories
@@ -218,12 +219,14 @@ def create_ticket(
     # Triage and the other in-transaction handlers shape the ticket before it is written, so it
     # is inserted once, triaged, instead of inserted and then updated. They find it with `being_created`.
     session.info.setdefault(_BEING_CREATED, {})[ticket.id] = ticket
-    with session.no_autoflush:
-        events.publish(
-            session,
-            events.TicketCreated(ticket_id=ticket.id, number=ticket.number, channel=ticket.channel, given=given),
-        )
-    session.info[_BEING_CREATED].pop(ticket.id, None)
+    try:
+        with session.no_autoflush:
+            events.publish(
+                session,
+                events.TicketCreated(ticket_id=ticket.id, number=ticket.number, channel=ticket.channel, given=given),
+            )
+    finally:
+        session.info[_BEING_CREATED].pop(ticket.id, None)
     _insert(session, ticket)
 
     if feedback.attachments:
@@ -241,21 +244,29 @@ def create_ticket(
     return IntakeResult(ticket, created=True)
 
 
-_TICKET_COLUMNS = [(attr.key, attr.columns[0].name) for attr in inspect(Ticket).column_attrs]
+_TICKET_COLUMNS = [(attr.key, attr.columns[0]) for attr in inspect(Ticket).column_attrs]
 _TICKETS, _TAGS = Ticket.metadata.tables["tickets"], Ticket.metadata.tables["ticket_tags"]
 _REFERENCES = {"team_id": "team", "assignee_id": "assignee", "merged_into_id": "merged_into"}
 
 
 def _insert(session: Session, ticket: Ticket) -> None:
     """Write the new ticket (and its tags) with plain INSERTs, then hand it to the session as a
-    stored, unchanged entity. The ORM's unit of work for one 40-column row cost more than all the
-    other statements of a create together."""
-    values = ticket.__dict__  # a new entity: what was never set is simply absent (NULL)
-    row = {column: values.get(key) for key, column in _TICKET_COLUMNS}
-    for column, relation in _REFERENCES.items():
+    stored, unchanged entity: the ORM's unit of work for this 40-column row was the largest single
+    cost of a create (py-spy). What was never set is left to the column's default if it has one
+    (loaded when first read), else written and kept as NULL."""
+    values = ticket.__dict__
+    row: dict[str, Any] = {}
+    for key, column in _TICKET_COLUMNS:
+        if key in values:
+            row[column.name] = values[key]
+        elif column.default is None and column.server_default is None:
+            row[column.name] = None
+            set_committed_value(ticket, key, None)
+    for foreign_key, relation in _REFERENCES.items():
         related = values.get(relation)
         if related is not None:
-            row[column] = related.id
+            row[foreign_key] = related.id
+            set_committed_value(ticket, foreign_key, related.id)
     session.execute(insert(_TICKETS), row)
     tags = values.get("tag_rows") or []
     for tag in tags:
