@@ -31,7 +31,6 @@ KEEP_DAYS = 7  # sequences of older days are dropped: no number is taken for a p
 _PREFIX = "ticket_no_"
 _DAY = re.compile(r"^\d{6}$")
 _OID = text("SELECT CAST(to_regclass(:name) AS oid)")
-_NEXT = text("SELECT nextval(CAST(CAST(:oid AS oid) AS regclass))")
 # The new ticket's id comes in the same round trip (intake needs it before the row is written).
 _NEXT_WITH_ID = text("SELECT nextval(CAST(CAST(:oid AS oid) AS regclass)), nextval('tickets_id_seq')")
 
@@ -48,13 +47,9 @@ def sequence_name(day: str) -> str:
     return f"{_PREFIX}{day}"
 
 
-def next_value(session: Session, day: str) -> int:
-    """The next number of `day` (a `%y%m%d` key), creating the day's sequence on first use."""
-    return int(session.execute(_NEXT, {"oid": _oid(session, day)}).scalar_one())
-
-
 def next_value_and_id(session: Session, day: str) -> tuple[int, int]:
-    """`next_value` and the next ticket id, in one round trip."""
+    """The next number of `day` (a `%y%m%d` key, its sequence created on first use) and the next
+    ticket id, in one round trip."""
     number, ticket_id = session.execute(_NEXT_WITH_ID, {"oid": _oid(session, day)}).one()
     return int(number), int(ticket_id)
 

@@ -32,12 +32,7 @@ def format_number(prefix: str, day: str, sequence: int) -> str:
 
 def next_number(session: Session, *, moment: datetime, tz: tzinfo, prefix: str) -> str:
     """Take the next number of `moment`'s local day (unique, increasing within the day, gaps possible)."""
-    day = day_key(moment, tz)
-    if session.get_bind().dialect.name == "postgresql":
-        sequence = day_sequences.next_value(session, day)
-    else:
-        sequence = _bump_counter(session, day)
-    return format_number(prefix, day, sequence)
+    return next_id_and_number(session, moment=moment, tz=tz, prefix=prefix)[1]
 
 
 def next_id_and_number(session: Session, *, moment: datetime, tz: tzinfo, prefix: str) -> tuple[int, str]:
