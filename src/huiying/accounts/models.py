@@ -21,6 +21,13 @@ class Team(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # How new work is handed out: manual | round_robin | least_loaded | skill (CONTRACT.md).
+    assignment_mode: Mapped[str] = mapped_column(String(16), default="manual", server_default="manual")
+    max_open_per_agent: Mapped[int | None] = mapped_column(Integer)
+    # Unaccepted work goes back to the team's pool after this long (None: never).
+    accept_within_minutes: Mapped[int | None] = mapped_column(Integer)
+    # The working calendar the team's SLA counts on (a calendar's slug; None: the platform's).
+    calendar: Mapped[str | None] = mapped_column(String(48))
 
     def name(self, lang: str = "zh") -> str:
         return self.name_zh if lang.startswith("zh") else self.name_en
@@ -49,6 +56,10 @@ class User(Base):
     # Raised by every change to what this person may do (accounts/rights.py); every process
     # compares it with the one its cached rights were built at, so a change applies at once.
     rights_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # available | away | off_shift: nobody away or off shift is given work.
+    availability: Mapped[str] = mapped_column(String(12), default="available", server_default="available")
+    skills: Mapped[list[str] | None] = mapped_column(JSON)
+    last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     teams: Mapped[list[Team]] = relationship(secondary="team_members", lazy="selectin")
 

@@ -101,6 +101,22 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Routing, assignment and the SLA clock (migration 0017). The assignee was handed the ticket
+    # at `assigned_at` and confirmed it (确认接收) at `accepted_at`.
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A group that skips the queue besides VIP (e.g. "accessibility"): set by an app or staff only.
+    special_group: Mapped[str | None] = mapped_column(String(16))
+    sla_policy: Mapped[str | None] = mapped_column(String(48))
+    # Why a due time is missing (e.g. no calendar data for the year), shown on the ticket.
+    sla_note: Mapped[str | None] = mapped_column(String(200))
+    sla_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Claimed once each by a conditional UPDATE, so two sweeps never warn or escalate twice.
+    response_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    response_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     # What triage decided and why: {field: {value, confidence, source, reason}, rules: [...]}.
