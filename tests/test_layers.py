@@ -49,6 +49,7 @@ PURE_PACKAGES = {"kit"}
 PURE_MODULES = {
     "huiying.errors",
     "huiying.accounts.access",
+    "huiying.calendars.business_time",
     "huiying.portal.user_token",
     "huiying.sla.clock",
     "huiying.tickets.enums",
