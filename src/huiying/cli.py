@@ -34,6 +34,8 @@ app.add_typer(apikeys_app, name="apikeys")
 app.add_typer(triage_app, name="triage")
 jobs_app = typer.Typer(help="Background jobs: on-demand and periodic.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
+sla_app = typer.Typer(help="Service-level targets: due times, the sweep.", no_args_is_help=True)
+app.add_typer(sla_app, name="sla")
 
 ADMIN_EMAIL = "admin@huiying.local"
 
@@ -521,6 +523,31 @@ def jobs_list() -> None:
             f"{job.name}\t{kind}\tlast_run={last_run}\tpending={job.pending} running={job.running} "
             f"failed={job.failed} dead={job.dead}\tlast_error={overview.short_error(job.last_error) or '-'}"
         )
+
+
+@sla_app.command("sweep")
+def sla_sweep(
+    now: Annotated[str | None, typer.Option(help="ISO 8601 moment to sweep as of (default: now)")] = None,
+) -> None:
+    """One sweep (warnings, breaches, escalations) as of NOW, acted on at once; last line
+    `warned=N breached=N escalated=N`."""
+    from datetime import UTC, datetime
+
+    from huiying.kit.clock import frozen, utcnow
+    from huiying.sla import sweep
+
+    at = utcnow()
+    if now is not None:
+        try:
+            at = datetime.fromisoformat(now)
+        except ValueError:
+            _fail(f"--now must be an ISO 8601 moment, e.g. 2026-12-02T10:00:00+08:00 (got {now!r})", 2)
+        if at.tzinfo is None:
+            _fail("--now needs an offset (e.g. +08:00 or Z)", 2)
+    db = _database()
+    with frozen(at.astimezone(UTC)):
+        result = sweep.sweep(db, inline=True)
+    typer.echo(result.line())
 
 
 def main() -> None:

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(default=12 * 60, gt=0)
     idempotency_ttl_hours: int = Field(default=48, gt=0)
     due_soon_minutes: int = Field(default=30, gt=0)
+    # How long before a first-response or resolution target the sweep warns (sla/sweep.py).
+    sla_warn_minutes: int = Field(default=30, gt=0)
 
     rate_limit_intake: str = "30/minute"
     rate_limit_login: str = "10/minute"

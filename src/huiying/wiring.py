@@ -24,9 +24,13 @@ def install(settings: Settings | None = None) -> None:
 def configure(settings: Settings) -> None:
     """Hand each package the settings it reads, so no domain code reads a global."""
     from huiying.moderation import compliance
+    from huiying.sla import followups as sla_followups
+    from huiying.sla import sweep as sla_sweep
     from huiying.triage import service as triage
 
     triage.configure(triage.TriageOptions.from_settings(settings))
+    sla_sweep.configure(warn_minutes=settings.sla_warn_minutes)
+    sla_followups.configure(settings)
     compliance.configure(webhook_url=settings.compliance_webhook_url)
 
 
@@ -41,12 +45,14 @@ def install_handlers() -> None:
     """Subscribe every reaction (idempotent: subscribing twice has no effect)."""
     from huiying.channels import delivery
     from huiying.moderation import compliance
+    from huiying.sla import followups as sla_followups
     from huiying.triage import service as triage
 
     delivery.install()
     # Triage first: compliance then sees the category triage chose.
     triage.install()
     compliance.install()
+    sla_followups.install()
 
 
 def install_jobs() -> None:
@@ -56,6 +62,8 @@ def install_jobs() -> None:
     from huiying.jobs import outbox
     from huiying.moderation import compliance
     from huiying.portal import codes as portal_codes
+    from huiying.sla import followups as sla_followups
+    from huiying.sla import sweep as sla_sweep
     from huiying.tickets import day_sequences
     from huiying.triage import service as triage
 
@@ -66,3 +74,5 @@ def install_jobs() -> None:
     portal_codes.register_jobs()
     day_sequences.register_jobs()
     triage.register_jobs()
+    sla_sweep.register_jobs()
+    sla_followups.register_jobs()

@@ -26,6 +26,7 @@ from huiying.kit.actor import Actor
 from huiying.kit.clock import utcnow
 from huiying.portal import user_token as user_tokens
 from huiying.portal.links import portal_url
+from huiying.sla import escalation
 from huiying.tickets import attachments, intake, present, repository, service
 from huiying.tickets.access import get_ticket_for, get_tickets_for
 from huiying.tickets.enums import Priority, Status
@@ -34,6 +35,7 @@ from huiying.tickets.models import Attachment, Ticket
 from huiying.tickets.repository import TicketQuery
 from huiying.tickets.schemas import (
     AttachmentOut,
+    EscalateIn,
     FeedbackCreated,
     FeedbackIn,
     MergeIn,
@@ -288,6 +290,19 @@ def change_status(number: str, body: StatusIn, db: DB, actor: Staff) -> Response
     with db.write() as session:
         ticket = get_ticket_for(session, actor, number, permission=Permission.TICKET_WRITE)
         service.change_status(session, ticket, status=body.status, actor=actor, note=body.note)
+    with db.read() as session:
+        return _ticket_answer(db, session, actor, repository.get_by_number(session, ticket.number))
+
+
+@router.post("/tickets/{number}/escalate", response_model=TicketOut)
+def escalate(number: str, body: EscalateIn, db: DB, actor: Staff) -> Response:
+    """One level up (first line → senior → supervisor, or `team`: a specialist group), the reason
+    on the timeline; `major_incident` escalates at once across teams."""
+    with db.write() as session:
+        ticket = get_ticket_for(session, actor, number, permission=Permission.TICKET_WRITE)
+        escalation.escalate(
+            session, ticket, reason=body.reason, actor=actor, team_slug=body.team, major_incident=body.major_incident
+        )
     with db.read() as session:
         return _ticket_answer(db, session, actor, repository.get_by_number(session, ticket.number))
 

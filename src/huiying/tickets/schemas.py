@@ -154,6 +154,14 @@ class StatusIn(Strict):
     note: Annotated[CleanText, Field(max_length=20_000)] | None = None
 
 
+class EscalateIn(Strict):
+    """One level up; `team` hands it to a specialist group; `major_incident` escalates at once."""
+
+    reason: Annotated[VisibleText, Field(min_length=1, max_length=2_000)]
+    team: Annotated[str, Field(min_length=1, max_length=48)] | None = None
+    major_incident: bool = False
+
+
 class ReplyIn(Strict):
     body: Annotated[VisibleText, Field(min_length=1, max_length=50_000)]
     internal: bool = False

@@ -192,6 +192,48 @@ def expedite(
     _changed(session, ticket, actor, changes)
 
 
+def escalate(
+    session: Session,
+    ticket: Ticket,
+    *,
+    level: int,
+    team: Team | None,
+    assignee: User | None,
+    reason: str,
+    actor: Actor,
+    tags: Iterable[str] = (),
+) -> None:
+    """Raise the escalation level to `level` and hand the ticket to `team`/`assignee` (chosen by
+    the caller: the ladder lives above tickets, in sla.escalation); the reason goes on the timeline."""
+    _require_live(ticket)
+    if level <= ticket.escalation_level:
+        raise Conflict(f"ticket {ticket.number} is at escalation level {ticket.escalation_level} already")
+    if assignee is not None:
+        assignees.check(session, assignee, team)
+    changes: dict[str, tuple[Any, Any]] = {"escalation_level": (ticket.escalation_level, level)}
+    ticket.escalation_level = level
+    changes |= _assignment_changes(ticket, team, assignee)
+    if tags:
+        changes |= _tag_changes(ticket, [*ticket.tags, *tags])
+    history.record(session, ticket=ticket, actor=actor, action="escalated", data={"level": level, "reason": reason})
+    _changed(session, ticket, actor, changes)
+
+
+def set_sla_policy(session: Session, ticket: Ticket, *, policy: str | None, actor: Actor) -> None:
+    """Name the SLA policy the ticket's due times follow (routing chooses it; sla reads it)."""
+    _require_live(ticket)
+    if ticket.sla_policy != policy:
+        changes = {"sla_policy": (ticket.sla_policy, policy)}
+        ticket.sla_policy = policy
+        _changed(session, ticket, actor, changes)
+
+
+def note_event(session: Session, ticket: Ticket, *, action: str, data: dict[str, Any], actor: Actor) -> None:
+    """Put something that happened to the ticket but changed no field on its timeline (an SLA
+    warning, a request for review); rules above tickets call it."""
+    history.record(session, ticket=ticket, actor=actor, action=action, data=data)
+
+
 def assign(session: Session, ticket: Ticket, *, team: Team | None, assignee: User | None, actor: Actor) -> None:
     """Give the ticket to a team and/or a person; None takes it away. The person must be able to
     work a ticket of that team (422 otherwise). A team set by a person stays when the category
