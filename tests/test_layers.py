@@ -51,6 +51,7 @@ PURE_MODULES = {
     "huiying.accounts.access",
     "huiying.calendars.business_time",
     "huiying.portal.user_token",
+    "huiying.routing.rules",
     "huiying.sla.clock",
     "huiying.tickets.enums",
     "huiying.tickets.lifecycle",

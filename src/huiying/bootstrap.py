@@ -10,6 +10,7 @@ from huiying.accounts.models import User
 from huiying.categories import service as categories
 from huiying.kit.roles import Role
 from huiying.macros import service as macros
+from huiying.routing import service as routing
 from huiying.triage import service as triage
 
 
@@ -21,6 +22,7 @@ def ensure_defaults(session: Session) -> int:
         + categories.ensure_defaults(session)
         + macros.ensure_defaults(session)
         + triage.ensure_default_rules(session)
+        + routing.ensure_default_rules(session)
     )
 
 

@@ -10,6 +10,7 @@ from huiying.macros.models import Macro
 from huiying.moderation.models import Freeze
 from huiying.portal.models import PortalCode
 from huiying.quality.models import QAReview
+from huiying.routing.models import RoutingRuleRow
 from huiying.tickets.models import (
     Attachment,
     IntakeKey,
@@ -38,6 +39,7 @@ __all__ = [
     "ModelVersion",
     "OutboxJob",
     "PeriodicJob",
+    "RoutingRuleRow",
     "PortalCode",
     "QAReview",
     "Team",

@@ -29,6 +29,9 @@ def configure(settings: Settings) -> None:
     from huiying.triage import service as triage
 
     triage.configure(triage.TriageOptions.from_settings(settings))
+    from huiying.routing import service as routing
+
+    routing.configure(timezone=settings.timezone)
     sla_sweep.configure(warn_minutes=settings.sla_warn_minutes)
     sla_followups.configure(settings)
     compliance.configure(webhook_url=settings.compliance_webhook_url)
@@ -51,6 +54,10 @@ def install_handlers() -> None:
     delivery.install()
     # Triage first: compliance then sees the category triage chose.
     triage.install()
+    # Routing after triage (it reads the category and priority triage chose), before compliance.
+    from huiying.routing import service as routing
+
+    routing.install()
     compliance.install()
     sla_followups.install()
 

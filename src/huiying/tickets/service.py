@@ -234,6 +234,15 @@ def note_event(session: Session, ticket: Ticket, *, action: str, data: dict[str,
     history.record(session, ticket=ticket, actor=actor, action=action, data=data)
 
 
+def set_sla_policy(session: Session, ticket: Ticket, *, policy: str | None, actor: Actor) -> None:
+    """Name the SLA policy the ticket's due times follow (routing chooses it; sla reads it)."""
+    _require_live(ticket)
+    if ticket.sla_policy != policy:
+        changes = {"sla_policy": (ticket.sla_policy, policy)}
+        ticket.sla_policy = policy
+        _changed(session, ticket, actor, changes)
+
+
 def assign(session: Session, ticket: Ticket, *, team: Team | None, assignee: User | None, actor: Actor) -> None:
     """Give the ticket to a team and/or a person; None takes it away. The person must be able to
     work a ticket of that team (422 otherwise). A team set by a person stays when the category
