@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from huiying import __version__, web, wiring
 from huiying.accounts.api import router as accounts_router
+from huiying.alerts.api import router as alerts_router
 from huiying.audit.api import router as audit_router
 from huiying.categories.api import router as categories_router
 from huiying.config import MIB, Settings, get_settings
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         privacy_router,
         audit_router,
         triage_router,
+        alerts_router,
         routing_router,
         jobs_router,
     ):

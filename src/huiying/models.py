@@ -1,6 +1,7 @@
 """Every table of the application, imported in one place so the metadata is complete."""
 
 from huiying.accounts.models import AccessToken, Team, TeamMember, User
+from huiying.alerts.models import AlertDelivery, AlertRobot, AlertRobotTeam
 from huiying.audit.models import AuditEntry, AuditHead
 from huiying.categories.models import Category
 from huiying.channels.models import MessageDelivery
@@ -27,6 +28,9 @@ metadata = Base.metadata
 
 __all__ = [
     "AccessToken",
+    "AlertDelivery",
+    "AlertRobot",
+    "AlertRobotTeam",
     "Attachment",
     "AuditEntry",
     "AuditHead",

@@ -64,6 +64,7 @@ def install_handlers() -> None:
 
 def install_jobs() -> None:
     """Every package registers its on-demand and periodic jobs (idempotent)."""
+    from huiying.alerts import sender as alerts
     from huiying.audit import service as audit
     from huiying.channels import delivery
     from huiying.jobs import outbox
@@ -76,6 +77,7 @@ def install_jobs() -> None:
 
     outbox.register_jobs()
     audit.register_jobs()
+    alerts.register_jobs()
     delivery.register_jobs()
     compliance.register_jobs()
     portal_codes.register_jobs()

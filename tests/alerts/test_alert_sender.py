@@ -1,0 +1,239 @@
+"""Alerts reach real robots (a local HTTP server that checks each payload and signature and counts
+messages): signed per kind, a burst merged within the rate limit, held outside service hours
+unless urgent, failures retried and shown. Time is injected (`kit.clock.frozen`)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from huiying import wiring
+from huiying.accounts import service as accounts
+from huiying.accounts.models import Team
+from huiying.alerts import service
+from huiying.alerts.models import AlertDelivery, AlertRobot
+from huiying.db import Database
+from huiying.kit.actor import SYSTEM
+from huiying.kit.clock import frozen
+from huiying.kit.roles import Role
+from huiying.worker.runner import run_due
+
+# A Wednesday, 10:00 in Beijing: inside ordinary service hours.
+T0 = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
+SECRET = "SECtest-secret"
+
+
+@dataclass
+class Received:
+    path: str
+    query: dict[str, list[str]]
+    body: dict[str, Any]
+    problems: list[str] = field(default_factory=list)
+
+
+class RobotServer:
+    """Answers like a robot; checks DingTalk's query signature and Feishu's body signature."""
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self.answers: list[tuple[int, str]] = []  # queued answers; then {"errcode":0}
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                parts = urlsplit(self.path)
+                got = Received(parts.path, parse_qs(parts.query), json.loads(raw))
+                outer._check(got)
+                outer.received.append(got)
+                status, text = outer.answers.pop(0) if outer.answers else (200, '{"errcode":0,"errmsg":"ok"}')
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(text.encode())
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_port}"
+
+    def _check(self, got: Received) -> None:
+        if got.path == "/wecom":
+            if set(got.body) != {"msgtype", "text"} or got.body["msgtype"] != "text":
+                got.problems.append("wecom body")
+            if len(got.body["text"]["content"].encode()) > 2048:
+                got.problems.append("wecom too long")
+        elif got.path == "/dingtalk":
+            timestamp, sign = got.query["timestamp"][0], got.query["sign"][0]
+            mac = hmac.new(SECRET.encode(), f"{timestamp}\n{SECRET}".encode(), hashlib.sha256).digest()
+            if base64.b64encode(mac).decode() != sign:
+                got.problems.append("dingtalk sign")
+            if abs(int(timestamp) / 1000 - T0.timestamp()) > 3600:
+                got.problems.append("dingtalk timestamp")
+        elif got.path == "/feishu":
+            timestamp = got.body["timestamp"]
+            mac = hmac.new(f"{timestamp}\n{SECRET}".encode(), b"", hashlib.sha256).digest()
+            if base64.b64encode(mac).decode() != got.body["sign"] or got.body["msg_type"] != "text":
+                got.problems.append("feishu sign")
+
+    def texts(self) -> list[str]:
+        return [r.body["text"]["content"] if "text" in r.body else r.body["content"]["text"] for r in self.received]
+
+
+@pytest.fixture
+def robot_server() -> Iterator[RobotServer]:
+    server = RobotServer()
+    threading.Thread(target=server.server.serve_forever, daemon=True).start()
+    yield server
+    server.server.shutdown()
+
+
+@pytest.fixture
+def wired() -> None:
+    wiring.install_jobs()
+
+
+def _team_id(db: Database, slug: str = "tech-support") -> int:
+    with db.read() as session:
+        return int(session.scalars(select(Team.id).where(Team.slug == slug)).one())
+
+
+def _robot(db: Database, kind: str, url: str, *, secret: str | None = None) -> int:
+    with db.write() as session:
+        return service.create_robot(
+            session, kind=kind, url=url, secret=secret, teams=["tech-support"], actor=SYSTEM
+        ).id
+
+
+def _alert(db: Database, text: str, *, urgent: bool = True, user_ids: list[int] | None = None) -> None:
+    with db.write() as session:
+        service.alert_staff(
+            session,
+            kind="sla_warning",
+            text_zh=f"{text} 即将超时",
+            text_en=f"{text} is due soon",
+            team_id=_team_id(db),
+            user_ids=user_ids or [],
+            urgent=urgent,
+        )
+
+
+def _drain(db: Database) -> int:
+    ran = 0
+    while (n := run_due(db)) > 0:
+        ran += n
+    return ran
+
+
+def test_each_kind_gets_its_own_body_and_signature(db: Database, robot_server: RobotServer, wired: None) -> None:
+    _robot(db, "wecom", f"{robot_server.base}/wecom?key=k1")
+    _robot(db, "dingtalk", f"{robot_server.base}/dingtalk?access_token=t1", secret=SECRET)
+    _robot(db, "feishu", f"{robot_server.base}/feishu", secret=SECRET)
+    with db.write() as session:
+        agent_id = accounts.create_user(
+            session, email="a@example.com", password="long-enough-password-1", role=Role.AGENT, team_slugs=[]
+        ).id
+    with frozen(T0):
+        _alert(db, "工单 20261202-0001", user_ids=[agent_id])
+        _drain(db)
+    assert sorted(r.path for r in robot_server.received) == ["/dingtalk", "/feishu", "/wecom"]
+    assert [r.problems for r in robot_server.received] == [[], [], []]
+    assert robot_server.texts() == ["工单 20261202-0001 即将超时\n工单 20261202-0001 is due soon"] * 3
+    assert next(r for r in robot_server.received if r.path == "/wecom").query == {"key": ["k1"]}
+    with db.read() as session:
+        rows = {row.target: (row.status, row.reason) for row in session.scalars(select(AlertDelivery))}
+    # Staff email is issue 20: the person's delivery says so instead of pretending.
+    assert rows[f"user:{agent_id}"] == ("suppressed", service.NO_EMAIL)
+    assert sorted(v for k, v in rows.items() if k.startswith("robot:")) == [("sent", None)] * 3
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # 100 jobs: the other tests cover PostgreSQL
+def test_a_burst_of_50_is_merged_within_the_robots_rate(db: Database, robot_server: RobotServer, wired: None) -> None:
+    _robot(db, "wecom", f"{robot_server.base}/wecom?key=k1")
+    with frozen(T0):
+        for i in range(50):
+            _alert(db, f"工单 {i:04d}")
+            _drain(db)
+    assert len(robot_server.received) == 20  # WeCom: 20 a minute, the rest wait merged
+    with frozen(T0 + timedelta(seconds=59)):
+        _drain(db)
+    assert len(robot_server.received) == 20
+    with frozen(T0 + timedelta(seconds=61)):
+        _drain(db)
+    assert len(robot_server.received) == 21
+    digest = robot_server.texts()[-1]
+    assert digest.startswith("【汇总】30 条提醒 / Digest: 30 alerts")
+    assert "工单 0020 即将超时" in digest and "工单 0049 即将超时" in digest
+    with db.read() as session:
+        statuses = list(session.scalars(select(AlertDelivery.status)))
+    assert statuses == ["sent"] * 50
+    assert all(not r.problems for r in robot_server.received)
+
+
+def test_routine_alerts_wait_for_service_hours_urgent_ones_do_not(
+    db: Database, robot_server: RobotServer, wired: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opens = T0 + timedelta(hours=2)
+
+    class Calendar:
+        def is_open(self, at: datetime) -> bool:
+            return at >= opens
+
+        def add_minutes(self, start: datetime, minutes: int) -> datetime:
+            return max(start, opens) + timedelta(minutes=minutes)
+
+    from huiying.calendars import service as calendars
+
+    monkeypatch.setattr(calendars, "team_calendar", lambda session, team: Calendar())
+    _robot(db, "wecom", f"{robot_server.base}/wecom?key=k1")
+    with frozen(T0):
+        _alert(db, "routine", urgent=False)
+        _alert(db, "urgent", urgent=True)
+        _drain(db)
+    assert robot_server.texts() == ["urgent 即将超时\nurgent is due soon"]
+    with frozen(opens - timedelta(seconds=1)):
+        _drain(db)
+    assert len(robot_server.received) == 1
+    with frozen(opens):
+        _drain(db)
+    assert robot_server.texts()[1] == "routine 即将超时\nroutine is due soon"
+
+
+def test_a_failing_robot_is_retried_and_its_error_shown(db: Database, robot_server: RobotServer, wired: None) -> None:
+    robot_id = _robot(db, "dingtalk", f"{robot_server.base}/dingtalk?access_token=t1", secret=SECRET)
+    robot_server.answers = [(502, "bad gateway"), (200, '{"errcode":130101,"errmsg":"send too fast"}')]
+    with frozen(T0):
+        _alert(db, "工单 1")
+        _drain(db)
+    with db.read() as session:
+        robot = session.get_one(AlertRobot, robot_id)
+        assert robot.last_error == "HTTP 502: bad gateway" and robot.last_sent_at is None
+        assert session.scalars(select(AlertDelivery.status)).one() == "pending"
+    with frozen(T0 + timedelta(seconds=11)):  # the outbox's first backoff is 10 s
+        _drain(db)
+    with db.read() as session:
+        robot = session.get_one(AlertRobot, robot_id)
+        assert robot.last_error == "robot error 130101: send too fast"
+        assert robot.throttled_until is not None and robot.throttled_until > T0 + timedelta(minutes=9)
+    with frozen(T0 + timedelta(minutes=5)):
+        _drain(db)
+    assert len(robot_server.received) == 2  # throttled: left alone
+    with frozen(T0 + timedelta(minutes=11)):
+        _drain(db)
+    assert len(robot_server.received) == 3
+    with db.read() as session:
+        assert session.scalars(select(AlertDelivery.status)).one() == "sent"
+        assert session.get_one(AlertRobot, robot_id).last_sent_at is not None
