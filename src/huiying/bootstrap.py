@@ -7,7 +7,6 @@ from sqlalchemy.orm import Session
 
 from huiying.accounts import service as accounts
 from huiying.accounts.models import User
-from huiying.calendars import service as calendars
 from huiying.categories import service as categories
 from huiying.kit.roles import Role
 from huiying.macros import service as macros
@@ -23,8 +22,6 @@ def ensure_defaults(session: Session) -> int:
         + categories.ensure_defaults(session)
         + macros.ensure_defaults(session)
         + triage.ensure_default_rules(session)
-        # The working calendar before anything that computes due times on it.
-        + calendars.ensure_defaults(session)
         + routing.ensure_default_rules(session)
     )
 

@@ -293,6 +293,22 @@ def merge(number: str, db: DB, page: Page, into: Annotated[str, Form(max_length=
     return _back(_ticket_url(target_number), notice="merged")
 
 
+@router.post("/tickets/{number}/escalate")
+def escalate(number: str, db: DB, page: Page, reason: Annotated[str, Form(max_length=2_000)]) -> Response:
+    """One level up the ladder (sla.escalation), the reason on the timeline."""
+    from huiying.sla import escalation
+
+    try:
+        if not has_visible(reason):
+            raise InvalidInput("give a reason for the escalation", code="empty_reason")
+        with db.write() as session:
+            ticket = get_ticket_for(session, page.actor, number, permission=Permission.TICKET_WRITE)
+            escalation.escalate(session, ticket, reason=reason.strip(), actor=page.actor)
+    except HuiyingError as exc:
+        return _back(_ticket_url(number), error=refused(exc))
+    return _back(_ticket_url(number), notice="saved")
+
+
 @router.post("/tickets-bulk")
 def bulk(request: Request, db: DB, page: Page) -> Response:
     """Apply one action to every selected ticket; each ticket in its own transaction."""
