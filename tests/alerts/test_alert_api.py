@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
+from alert_robot_server import RobotServer, serve
 from fastapi.testclient import TestClient
 
 from conftest import StaffLogin, login
+from helpers import feedback, submit
 from huiying.db import Database
 from huiying.kit.roles import Role
+from huiying.worker.runner import run_due
 
 ROBOTS = "/api/v1/alerts/robots"
 
@@ -30,7 +36,9 @@ def test_admins_manage_robots_and_never_see_a_secret(app_client: TestClient, adm
     assert "SECverysecret" not in listed.text
     assert [r["id"] for r in listed.json()["items"]] == [robot["id"]]
 
-    patched = app_client.patch(f"{ROBOTS}/{robot['id']}", json={"teams": ["security"], "secret": ""}, headers=admin.headers)
+    patched = app_client.patch(
+        f"{ROBOTS}/{robot['id']}", json={"teams": ["security"], "secret": ""}, headers=admin.headers
+    )
     assert patched.status_code == 200, patched.text
     assert patched.json()["teams"] == ["security"] and patched.json()["has_secret"] is False
 
@@ -69,3 +77,23 @@ def test_bad_robots_are_refused(app_client: TestClient, admin: StaffLogin) -> No
         assert 400 <= response.status_code < 500 and response.status_code != 404, (body, response.text)
     assert app_client.get(ROBOTS, headers=admin.headers).json() == {"items": []}
     assert app_client.patch(f"{ROBOTS}/999", json={"teams": []}, headers=admin.headers).status_code == 404
+
+
+@pytest.fixture
+def robot_server() -> Iterator[RobotServer]:
+    yield from serve()
+
+
+def test_a_compliance_escalation_reaches_the_legal_teams_robot(
+    app_client: TestClient, admin: StaffLogin, db: Database, robot_server: RobotServer
+) -> None:
+    body = {"kind": "wecom", "url": f"{robot_server.base}/wecom?key=legal", "teams": ["security"]}
+    robot = app_client.post(ROBOTS, json=body, headers=admin.headers).json()
+    number = submit(app_client, feedback(category="content", subcategory="privacy-leak"))["number"]
+    while run_due(db) > 0:
+        pass
+    assert len(robot_server.received) == 1 and not robot_server.received[0].problems
+    text = robot_server.texts()[0]
+    assert number in text and "合规上报" in text and "legal/security" in text
+    shown = app_client.get(ROBOTS, headers=admin.headers).json()["items"][0]
+    assert shown["id"] == robot["id"] and shown["last_sent_at"] is not None and shown["pending"] == 0

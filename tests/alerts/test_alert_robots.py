@@ -66,7 +66,9 @@ def test_dingtalk_request_signs_in_the_query() -> None:
 def test_feishu_request_signs_in_the_body() -> None:
     secret, timestamp_s, expected = FEISHU
     now = datetime.fromtimestamp(timestamp_s, UTC)
-    request = robots.build_request("feishu", url="https://open.feishu.cn/open-apis/bot/v2/hook/x", secret=secret, text="hi", now=now)
+    request = robots.build_request(
+        "feishu", url="https://open.feishu.cn/open-apis/bot/v2/hook/x", secret=secret, text="hi", now=now
+    )
     assert request.body == {
         "timestamp": str(timestamp_s),
         "sign": expected,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from huiying import events, jobs
 from huiying.accounts.models import Team
+from huiying.alerts import service as alerts
 from huiying.db import Database
 from huiying.kit.actor import SYSTEM
 from huiying.kit.clock import utcnow
@@ -82,12 +83,17 @@ def install() -> None:
     events.subscribe_in_transaction(events.TicketChanged, _on_ticket_event)
 
 
-def alert_text(ticket: Ticket) -> str:
+def alert_texts(ticket: Ticket) -> tuple[str, str]:
+    """The alert in Chinese and in English."""
     reason = ticket.subcategory or ",".join(ticket.tags)
     return (
-        f"【合规上报 Compliance】工单 {ticket.number}（{reason}）需在2小时内上报法务/安全团队。"
-        f"Ticket {ticket.number} must reach legal/security within 2 hours."
+        f"【合规上报 Compliance】工单 {ticket.number}（{reason}）需在2小时内上报法务/安全团队。",
+        f"Ticket {ticket.number} must reach legal/security within 2 hours.",
     )
+
+
+def alert_text(ticket: Ticket) -> str:
+    return "".join(alert_texts(ticket))
 
 
 def send_alert(db: Database, payload: dict[str, Any]) -> None:
@@ -116,4 +122,16 @@ def send_alert(db: Database, payload: dict[str, Any]) -> None:
             actor=SYSTEM,
             action="compliance_alert_sent",
             data={"webhook": bool(url), "ticket": number},
+        )
+        # And through the staff alert robots of the legal team (urgent: at once, any hour). The
+        # webhook above stays for installs configured with it (and its tests).
+        text_zh, text_en = alert_texts(ticket)
+        alerts.alert_staff(
+            session,
+            kind="compliance",
+            text_zh=text_zh,
+            text_en=text_en,
+            team_id=ticket.team_id,
+            ticket_id=ticket.id,
+            urgent=True,
         )
