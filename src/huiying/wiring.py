@@ -60,10 +60,6 @@ def install_handlers() -> None:
     routing.install()
     compliance.install()
     sla_followups.install()
-    # Assignment last: it hands out the ticket once triage and routing chose its team and mode.
-    from huiying.assignment import service as assignment
-
-    assignment.install()
 
 
 def install_jobs() -> None:
@@ -89,6 +85,3 @@ def install_jobs() -> None:
     triage.register_jobs()
     sla_sweep.register_jobs()
     sla_followups.register_jobs()
-    from huiying.assignment import service as assignment
-
-    assignment.register_jobs()

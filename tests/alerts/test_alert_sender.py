@@ -120,9 +120,7 @@ def test_routine_alerts_wait_for_service_hours_urgent_ones_do_not(
         def add_minutes(self, start: datetime, minutes: int) -> datetime:
             return max(start, opens) + timedelta(minutes=minutes)
 
-    from huiying.calendars import service as calendars
-
-    monkeypatch.setattr(calendars, "team_calendar", lambda session, team: Calendar())
+    monkeypatch.setattr(service, "_calendar_for", lambda session, team_id: Calendar())
     _robot(db, "wecom", f"{robot_server.base}/wecom?key=k1")
     with frozen(T0):
         _alert(db, "routine", urgent=False)

@@ -4,13 +4,12 @@ never returned (`has_secret`); its last error shows so a broken robot is seen, n
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from huiying.accounts import access
 from huiying.accounts.access import Permission
 from huiying.alerts import service
-from huiying.alerts.models import AlertDelivery, AlertRobot
+from huiying.alerts.models import AlertRobot
 from huiying.alerts.schemas import RobotIn, RobotList, RobotOut, RobotPatch
 from huiying.http.deps import DB, PathId, Staff
 from huiying.http.responses import json_model
@@ -19,11 +18,6 @@ router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
 
 def robot_out(session: Session, robot: AlertRobot) -> RobotOut:
-    pending = session.scalar(
-        select(func.count())
-        .select_from(AlertDelivery)
-        .where(AlertDelivery.robot_id == robot.id, AlertDelivery.status.in_(("pending", "sending")))
-    )
     return RobotOut(
         id=robot.id,
         kind=robot.kind,
@@ -35,7 +29,7 @@ def robot_out(session: Session, robot: AlertRobot) -> RobotOut:
         last_error=robot.last_error,
         last_error_at=robot.last_error_at,
         throttled_until=robot.throttled_until,
-        pending=int(pending or 0),
+        pending=service.pending_count(session, robot.id),
     )
 
 

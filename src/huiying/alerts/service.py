@@ -10,9 +10,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -113,18 +114,34 @@ def robots_of_team(session: Session, team_id: int) -> list[int]:
 def _service_hours_start(session: Session, team_id: int, now: datetime) -> datetime:
     """`now` if the team is working, else the moment its service hours next start; a team whose
     calendar has no data for these dates counts as open, so an alert is never held for ever."""
-    # Imported here: the calendars package alerts staff through this module.
-    from huiying.calendars import service as calendars
-
-    team = session.get(Team, team_id)
+    calendar = _calendar_for(session, team_id)
+    if calendar is None:
+        return now
     try:
-        calendar = calendars.team_calendar(session, team)
         if calendar.is_open(now):
             return now
         # Zero business minutes from a closed moment is the next opening.
         return max(calendar.add_minutes(now, 0), now)
     except HuiyingError:
         return now
+
+
+class _Calendar(Protocol):
+    def is_open(self, at: datetime) -> bool: ...
+    def add_minutes(self, start: datetime, minutes: int) -> datetime: ...
+
+
+def _calendar_for(session: Session, team_id: int) -> _Calendar | None:
+    """The team's working calendar, None if there is none."""
+    try:
+        # Imported here: the calendars package alerts staff through this module.
+        from huiying.calendars import service as calendars
+    except ImportError:  # an install without working calendars: always open
+        return None
+    try:
+        return calendars.team_calendar(session, session.get(Team, team_id))
+    except HuiyingError:
+        return None
 
 
 # --- configuration (admins) -----------------------------------------------------------------------
@@ -143,6 +160,23 @@ def team_slugs(session: Session, robot_id: int) -> list[str]:
             .order_by(Team.slug)
         )
     )
+
+
+def pending_count(session: Session, robot_id: int) -> int:
+    """Alerts waiting for this robot: held for service hours, for its rate window, or retrying."""
+    query = (
+        select(func.count())
+        .select_from(AlertDelivery)
+        .where(AlertDelivery.robot_id == robot_id, AlertDelivery.status.in_(("pending", "sending")))
+    )
+    return int(session.scalar(query) or 0)
+
+
+def masked_url(url: str) -> str:
+    """The address with its query values hidden (a WeCom key, a DingTalk token), for pages."""
+    parts = urlsplit(url)
+    query = "&".join(f"{name}=…" for name, _ in parse_qsl(parts.query, keep_blank_values=True))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
 def robot_url(robot: AlertRobot) -> str:

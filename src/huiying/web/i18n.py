@@ -287,7 +287,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "actor.triage": ("分诊", "Triage"),
     "actor.system": ("系统", "System"),
     "actor.bot": ("机器人", "Bot"),
-    "actor.assignment": ("自动分派", "Auto-assignment"),
     "event.created": ("提交了反馈", "submitted the feedback"),
     "event.triaged": ("完成分诊：{category}", "triaged it: {category}"),
     "event.field_changed": ("修改了{field}：{old} → {new}", "changed {field}: {old} → {new}"),
@@ -305,19 +304,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "event.reply_published": ("回复已发布到用户的反馈页面", "published the reply on the user's feedback page"),
     "event.reply_not_sent": ("回复未通过{channel}发送：{reason}", "did not send the reply by {channel}: {reason}"),
     "event.reply_failed": ("回复通过{channel}发送失败：{error}", "failed to send the reply by {channel}: {error}"),
-    "event.accepted": ("确认接收", "accepted the ticket"),
-    "event.assigned_round_robin": ("按轮流分派选择了处理人", "chose the assignee by round robin"),
-    "event.assigned_least_loaded": ("按负载最少分派选择了处理人", "chose the least loaded assignee"),
-    "event.assigned_skill": ("按技能匹配选择了处理人", "chose the assignee by skill"),
-    "event.assigned_skill_fallback": (
-        "没有具备所需技能的在岗客服，改按负载最少分派",
-        "nobody available had the skills; chose the least loaded assignee instead",
-    ),
-    "event.assignment_nobody_available": (
-        "暂无可分派的客服（均不在岗或已达上限），等待人工分派",
-        "nobody could be given it (all away, off shift or at their cap); waiting in the pool",
-    ),
-    "event.returned_to_pool": ("超时未确认接收，退回待分派池", "not accepted in time; back in the pool"),
     "event.other": ("其他变更", "another change"),
     "freeze.account": ("账号", "account"),
     "freeze.content": ("内容", "content"),
@@ -438,6 +424,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.done": ("已保存", "Saved"),
     "admin.triage": ("智能分类", "Triage"),
     "admin.jobs": ("后台任务", "Background jobs"),
+    "admin.alerts": ("告警机器人", "Alert robots"),
+    "alerts.title": ("员工告警：群机器人", "Staff alerts: group robots"),
+    "alerts.hint": (
+        "SLA 预警、超时、升级与合规告警发到这些企业微信/钉钉/飞书群机器人。同一时段的大量告警合并为一条汇总，"
+        "不超过机器人的频率限制；非紧急告警在团队服务时间外暂缓，到服务时间开始再发，紧急告警立即发送。"
+        "密钥加密保存，不再显示。",
+        "SLA warnings, breaches, escalations and compliance alerts go to these WeCom / DingTalk / Feishu group "
+        "robots. A burst is merged into one digest within the robot's rate limit; routine alerts outside the "
+        "team's service hours wait until the hours start, urgent ones go at once. Secrets are stored encrypted "
+        "and never shown again.",
+    ),
+    "alerts.kind": ("类型", "Kind"),
+    "alerts.kind.wecom": ("企业微信", "WeCom"),
+    "alerts.kind.dingtalk": ("钉钉", "DingTalk"),
+    "alerts.kind.feishu": ("飞书", "Feishu"),
+    "alerts.signed": ("已加签", "signed"),
+    "alerts.url": ("Webhook 地址", "Webhook URL"),
+    "alerts.secret": ("加签密钥（企业微信不需要）", "Signing secret (not for WeCom)"),
+    "alerts.teams": ("团队", "Teams"),
+    "alerts.last_sent": ("最近发送", "Last sent"),
+    "alerts.pending": ("待发送", "Waiting"),
+    "alerts.throttled": ("限流至 {until}", "throttled until {until}"),
+    "alerts.last_error": ("最近错误", "Last error"),
+    "alerts.none": ("尚未配置机器人", "No robots yet"),
+    "alerts.add": ("添加机器人", "Add a robot"),
+    "alerts.delete": ("删除", "Remove"),
     "jobs.hint": (
         "按需任务在触发它的改动提交后运行，失败后退避重试；多次失败后进入“已放弃”，可在下方重试。定时任务由调度器按间隔运行。",
         "On-demand jobs run after the change that queued them commits and retry with a backoff; after "
