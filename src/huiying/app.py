@@ -33,6 +33,7 @@ from huiying.privacy.api import router as privacy_router
 from huiying.quality.api import router as quality_router
 from huiying.tickets.api import router as tickets_router
 from huiying.routing.api import router as routing_router
+from huiying.sla.api import router as sla_router
 from huiying.triage.api import router as triage_router
 from huiying.triage.service import runtime as triage_runtime
 from huiying.web import admin as web_admin
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         triage_router,
         alerts_router,
         routing_router,
+        sla_router,
         jobs_router,
     ):
         app.include_router(router, responses=errors.ERROR_RESPONSES)

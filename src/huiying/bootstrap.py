@@ -11,6 +11,7 @@ from huiying.categories import service as categories
 from huiying.kit.roles import Role
 from huiying.macros import service as macros
 from huiying.routing import service as routing
+from huiying.sla import service as sla
 from huiying.triage import service as triage
 
 
@@ -23,6 +24,7 @@ def ensure_defaults(session: Session) -> int:
         + macros.ensure_defaults(session)
         + triage.ensure_default_rules(session)
         + routing.ensure_default_rules(session)
+        + sla.ensure_defaults(session)
     )
 
 

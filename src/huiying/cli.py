@@ -550,6 +550,51 @@ def sla_sweep(
     typer.echo(result.line())
 
 
+@sla_app.command("due")
+def sla_due(
+    at: Annotated[str, typer.Option(help="when the ticket was received, ISO 8601 with offset")],
+    priority: Annotated[str, typer.Option(help="urgent, high, medium or low")],
+    category: Annotated[str | None, typer.Option(help="category slug, e.g. technical")] = None,
+    team: Annotated[str | None, typer.Option(help="team slug: its working calendar")] = None,
+) -> None:
+    """The SLA policy applied to a ticket received AT; last line
+    `first_response_due=ISO8601 resolution_due=ISO8601` in the platform's offset."""
+    from datetime import datetime
+
+    from huiying.accounts import teams
+    from huiying.calendars.business_time import MissingCalendarData
+    from huiying.errors import NotFound
+    from huiying.sla import service as sla
+    from huiying.tickets.enums import Priority
+
+    try:
+        received = datetime.fromisoformat(at)
+    except ValueError:
+        _fail(f"--at must be an ISO 8601 moment, e.g. 2026-12-02T10:00:00+08:00 (got {at!r})", 2)
+    if received.tzinfo is None:
+        _fail("--at needs an offset (e.g. +08:00 or Z)", 2)
+    if priority not in {p.value for p in Priority}:
+        _fail(f"--priority must be one of urgent, high, medium, low (got {priority!r})", 2)
+    db = _database()
+    tz = get_settings().tz
+    with db.read() as session:
+        try:
+            owner = teams.team_by_slug(session, team) if team else None
+        except NotFound:
+            _fail(f"no team {team!r} (huiying teams list)", 2)
+        try:
+            policy, targets = sla.preview(
+                session, received_at=received, priority=priority, category=category, team=owner
+            )
+        except MissingCalendarData as error:
+            _fail(f"{error} (huiying calendar load FILE)", 2)
+    typer.echo(f"policy={policy.slug}")
+    typer.echo(
+        f"first_response_due={targets.first_response_due.astimezone(tz).isoformat()} "
+        f"resolution_due={targets.resolution_due.astimezone(tz).isoformat()}"
+    )
+
+
 def main() -> None:
     app()
 

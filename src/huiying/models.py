@@ -12,6 +12,7 @@ from huiying.moderation.models import Freeze
 from huiying.portal.models import PortalCode
 from huiying.quality.models import QAReview
 from huiying.routing.models import RoutingRuleRow
+from huiying.sla.models import SlaPolicyRow
 from huiying.tickets.models import (
     Attachment,
     IntakeKey,
@@ -44,6 +45,7 @@ __all__ = [
     "OutboxJob",
     "PeriodicJob",
     "RoutingRuleRow",
+    "SlaPolicyRow",
     "PortalCode",
     "QAReview",
     "Team",

@@ -61,6 +61,10 @@ def install_handlers() -> None:
     compliance.install()
     sla_followups.install()
 
+    # The SLA clock last: the targets follow the priority, category, team and group chosen above.
+    from huiying.sla import service as sla
+
+    sla.install()
 
 def install_jobs() -> None:
     """Every package registers its on-demand and periodic jobs (idempotent)."""

@@ -79,6 +79,11 @@ def ticket_out(ticket: Ticket, *, reveal_pii: bool = False, files: list[Attachme
         closed_at=ticket.closed_at,
         first_response_due=ticket.first_response_due,
         resolution_due=ticket.resolution_due,
+        accepted_at=ticket.accepted_at,
+        next_response_due=ticket.next_response_due,
+        sla_policy=ticket.sla_policy,
+        sla_note=ticket.sla_note,
+        sla_paused=ticket.sla_paused_at is not None,
         attachments=[attachment_out(a) for a in files or []],
         triage=ticket.triage,
     )
@@ -125,6 +130,11 @@ def list_item(row: dict[str, Any]) -> dict[str, Any]:
         "closed_at": row["closed_at"],
         "first_response_due": row["first_response_due"],
         "resolution_due": row["resolution_due"],
+        "accepted_at": row["accepted_at"],
+        "next_response_due": row["next_response_due"],
+        "sla_policy": row["sla_policy"],
+        "sla_note": row["sla_note"],
+        "sla_paused": row["sla_paused_at"] is not None,
         "attachments": [],
         "triage": row["triage"],
     }

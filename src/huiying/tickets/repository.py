@@ -317,6 +317,11 @@ LIST_COLUMNS = (
     Ticket.closed_at,
     Ticket.first_response_due,
     Ticket.resolution_due,
+    Ticket.accepted_at,
+    Ticket.next_response_due,
+    Ticket.sla_policy,
+    Ticket.sla_note,
+    Ticket.sla_paused_at,
     Ticket.triage,
 )
 

@@ -126,6 +126,12 @@ class TicketOut(BaseModel):
     closed_at: datetime | None
     first_response_due: datetime | None
     resolution_due: datetime | None
+    # The SLA clock (sla package): the policy applied, why a due time is missing, paused while pending.
+    accepted_at: datetime | None = None
+    next_response_due: datetime | None = None
+    sla_policy: str | None = None
+    sla_note: str | None = None
+    sla_paused: bool = False
     attachments: list[AttachmentOut] = []
     # What triage decided and why: per field value, confidence, source (rule/model/given), reason.
     triage: dict[str, Any] | None = None

@@ -243,6 +243,50 @@ def set_sla_policy(session: Session, ticket: Ticket, *, policy: str | None, acto
         _changed(session, ticket, actor, changes)
 
 
+@dataclass(frozen=True)
+class DueTimes:
+    """The SLA clock's fields on a ticket, set together by the package that owns the rule (sla)."""
+
+    first_response_due: datetime | None
+    resolution_due: datetime | None
+    next_response_due: datetime | None
+    sla_policy: str | None
+    sla_note: str | None
+    sla_paused_at: datetime | None
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> DueTimes:
+        return cls(
+            ticket.first_response_due,
+            ticket.resolution_due,
+            ticket.next_response_due,
+            ticket.sla_policy,
+            ticket.sla_note,
+            ticket.sla_paused_at,
+        )
+
+
+def set_due_times(session: Session, ticket: Ticket, *, due: DueTimes, actor: Actor, reason: str) -> None:
+    """Set the SLA clock's fields; each one that changed is an event carrying `reason` (e.g.
+    `intake`, `paused`, `resumed`, `recomputed`). Works on a ticket being created too."""
+    changes: dict[str, tuple[Any, Any]] = {}
+    for name, new in due.__dict__.items():
+        old = getattr(ticket, name)
+        if old != new:
+            changes[name] = (old, new)
+            setattr(ticket, name, new)
+    if not changes:
+        return
+    now = utcnow()
+    ticket.updated_at = now
+    for name, (old, new) in changes.items():
+        history.record(
+            session, ticket=ticket, actor=actor, action="field_changed", field=name, old=old, new=new,
+            data={"reason": reason}, at=now,
+        )  # fmt: skip
+    events.publish(session, events.TicketChanged(ticket_id=ticket.id, changes=changes, actor_type=actor.type.value))
+
+
 def assign(session: Session, ticket: Ticket, *, team: Team | None, assignee: User | None, actor: Actor) -> None:
     """Give the ticket to a team and/or a person; None takes it away. The person must be able to
     work a ticket of that team (422 otherwise). A team set by a person stays when the category

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from fastapi.templating import Jinja2Templates
 
+from huiying.kit.clock import utcnow
 from huiying.web.wording import bilingual, flash_error
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -29,4 +30,6 @@ def urlencode_merge(params: Mapping[str, str], **changes: str) -> str:
 templates.env.filters["local"] = local_time
 templates.env.globals["flash_error"] = flash_error
 templates.env.globals["bilingual"] = bilingual
+# The ticket page marks a target passed (breached) against now.
+templates.env.globals["utcnow"] = utcnow
 templates.env.filters["urlencode_merge"] = urlencode_merge

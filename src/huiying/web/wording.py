@@ -106,6 +106,11 @@ class Wording:
             return self.t(_LANGUAGE_NAMES.get(value, "language.other"))
         if field_name == "channel":
             return self.t(f"channel.{value}") if f"channel.{value}" in i18n.MESSAGES else value
+        if field_name == "sla_policy":
+            key = f"sla_policy.{value}"
+            return self.t(key) if key in i18n.MESSAGES else value
+        if field_name == "sla_note":  # written "中文 / English" by the sla package
+            return value.split(" / ")[0 if self.language == "zh" else -1]
         if value in ("true", "false"):
             return self.t(f"value.{value}")
         return value
