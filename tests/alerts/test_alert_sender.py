@@ -17,6 +17,7 @@ from huiying.accounts.models import Team
 from huiying.alerts import service
 from huiying.alerts.models import AlertDelivery, AlertRobot
 from huiying.db import Database
+from huiying.jobs.models import OutboxJob
 from huiying.kit.actor import SYSTEM
 from huiying.kit.clock import frozen
 from huiying.kit.roles import Role
@@ -93,6 +94,9 @@ def test_a_burst_of_50_is_merged_within_the_robots_rate(db: Database, robot_serv
             _alert(db, f"工单 {i:04d}")
             _drain(db)
     assert len(robot_server.received) == 20  # WeCom: 20 a minute, the rest wait merged
+    with db.read() as session:
+        waiting = session.scalars(select(OutboxJob.job).where(OutboxJob.state == "pending")).all()
+    assert waiting == ["alert_robot_flush"]  # one flush scheduled for the 30 waiting alerts
     with frozen(T0 + timedelta(seconds=59)):
         _drain(db)
     assert len(robot_server.received) == 20

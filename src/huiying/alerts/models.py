@@ -29,6 +29,8 @@ class AlertRobot(Base):
     last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a flush is already scheduled for (while the rate window is full): a burst schedules one.
+    flush_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AlertRobotTeam(Base):

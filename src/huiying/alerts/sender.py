@@ -81,7 +81,11 @@ def _claim(db: Database, robot_id: int) -> _Claimed | None:
         recent = [datetime.fromisoformat(t) for t in robot.recent_sends or []]
         allowed_at = robots.next_send_at(robot.kind, recent, now=now, throttled_until=robot.throttled_until)
         if allowed_at > now:
-            outbox.enqueue(session, FLUSH_JOB, {"robot_id": robot_id}, delay=allowed_at - now)
+            # One flush for the moment the window opens, however many alerts are waiting.
+            scheduled = robot.flush_at
+            if scheduled is None or scheduled <= now or scheduled > allowed_at:
+                outbox.enqueue(session, FLUSH_JOB, {"robot_id": robot_id}, delay=allowed_at - now)
+                robot.flush_at = allowed_at
             return None
         # Urgent ones first in a digest: they are what a reader must not miss.
         rows.sort(key=lambda row: (not row.urgent, row.id))

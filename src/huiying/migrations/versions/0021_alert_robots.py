@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("last_sent_at", TIME, nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("last_error_at", TIME, nullable=True),
+        sa.Column("flush_at", TIME, nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_robots")),
     )
     op.create_table(
@@ -42,7 +43,10 @@ def upgrade() -> None:
         sa.Column("robot_id", BIG_ID, nullable=False),
         sa.Column("team_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["robot_id"], ["alert_robots.id"], name=op.f("fk_alert_robot_teams_robot_id_alert_robots"), ondelete="CASCADE"
+            ["robot_id"],
+            ["alert_robots.id"],
+            name=op.f("fk_alert_robot_teams_robot_id_alert_robots"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["team_id"], ["teams.id"], name=op.f("fk_alert_robot_teams_team_id_teams"), ondelete="CASCADE"
@@ -68,7 +72,10 @@ def upgrade() -> None:
         sa.Column("sent_at", TIME, nullable=True),
         sa.Column("sending_until", TIME, nullable=True),
         sa.ForeignKeyConstraint(
-            ["robot_id"], ["alert_robots.id"], name=op.f("fk_alert_deliveries_robot_id_alert_robots"), ondelete="CASCADE"
+            ["robot_id"],
+            ["alert_robots.id"],
+            name=op.f("fk_alert_deliveries_robot_id_alert_robots"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["ticket_id"], ["tickets.id"], name=op.f("fk_alert_deliveries_ticket_id_tickets"), ondelete="SET NULL"
