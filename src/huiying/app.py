@@ -16,6 +16,7 @@ from huiying import __version__, web, wiring
 from huiying.accounts.api import router as accounts_router
 from huiying.alerts.api import router as alerts_router
 from huiying.audit.api import router as audit_router
+from huiying.calendars.api import router as calendars_router
 from huiying.categories.api import router as categories_router
 from huiying.config import MIB, Settings, get_settings
 from huiying.db import Database
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         routing_router,
         sla_router,
         jobs_router,
+        calendars_router,
     ):
         app.include_router(router, responses=errors.ERROR_RESPONSES)
     for router in (

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from huiying.accounts import service as accounts
 from huiying.accounts.models import User
+from huiying.calendars import service as calendars
 from huiying.categories import service as categories
 from huiying.kit.roles import Role
 from huiying.macros import service as macros
@@ -23,6 +24,8 @@ def ensure_defaults(session: Session) -> int:
         + categories.ensure_defaults(session)
         + macros.ensure_defaults(session)
         + triage.ensure_default_rules(session)
+        # The working calendar before anything that computes due times on it.
+        + calendars.ensure_defaults(session)
         + routing.ensure_default_rules(session)
         + sla.ensure_defaults(session)
     )

@@ -36,6 +36,8 @@ jobs_app = typer.Typer(help="Background jobs: on-demand and periodic.", no_args_
 app.add_typer(jobs_app, name="jobs")
 sla_app = typer.Typer(help="Service-level targets: due times, the sweep.", no_args_is_help=True)
 app.add_typer(sla_app, name="sla")
+calendar_app = typer.Typer(help="The working calendar: holidays and 调休 make-up days.", no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
 
 ADMIN_EMAIL = "admin@huiying.local"
 
@@ -593,6 +595,58 @@ def sla_due(
         f"first_response_due={targets.first_response_due.astimezone(tz).isoformat()} "
         f"resolution_due={targets.resolution_due.astimezone(tz).isoformat()}"
     )
+
+
+@calendar_app.command("day")
+def calendar_day(
+    day: Annotated[str, typer.Argument(help="YYYY-MM-DD")],
+    team: Annotated[str | None, typer.Option(help="team slug: its working calendar")] = None,
+) -> None:
+    """Whether DAY is worked; last line `YYYY-MM-DD workday|rest` and the reason in words.
+    Exits 2 when the calendar has no data for the date (never a guess)."""
+    from datetime import date
+
+    from huiying.accounts import teams
+    from huiying.calendars import service as calendars
+    from huiying.errors import HuiyingError, NotFound
+
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        _fail(f"the date must be YYYY-MM-DD (got {day!r})", 2)
+    with _database().read() as session:
+        try:
+            owner = teams.team_by_slug(session, team) if team else None
+        except NotFound:
+            _fail(f"no team {team!r} (huiying teams list)", 2)
+        try:
+            info = calendars.team_calendar(session, owner).day(when)
+        except calendars.MissingCalendarData as error:
+            _fail(f"{error}; load it with: huiying calendar load FILE", 2)
+        except HuiyingError as error:
+            _fail(error.message, 2)
+    typer.echo(f"{when.isoformat()} {info.kind.value} {info.reason_zh} {info.reason_en}")
+
+
+@calendar_app.command("load")
+def calendar_load(file: Annotated[Path, typer.Argument(help="UTF-8 CSV `date,kind,name` (kind rest|workday)")]) -> None:
+    """Load a year of the State Council's notice into the platform's calendar; prints what changed."""
+    from huiying.calendars import service as calendars
+    from huiying.errors import HuiyingError
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        _fail(f"cannot read {file}: {error}", 2)
+    try:
+        with _database().write() as session:
+            summary = calendars.load_notice(session, calendars.parse_notice_csv(text), actor=_cli_actor())
+    except HuiyingError as error:
+        _fail(error.message, 2)
+    for line in summary.lines:
+        typer.echo(line)
+    years = ",".join(str(y) for y in summary.years)
+    typer.echo(f"loaded years={years} added={summary.added} changed={summary.changed} removed={summary.removed}")
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from huiying.accounts.models import AccessToken, Team, TeamMember, User
 from huiying.alerts.models import AlertDelivery, AlertRobot, AlertRobotTeam
 from huiying.audit.models import AuditEntry, AuditHead
+from huiying.calendars.models import CalendarDay, CalendarYear, WorkSchedule
 from huiying.categories.models import Category
 from huiying.channels.models import MessageDelivery
 from huiying.db import Base
@@ -35,6 +36,8 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "AuditHead",
+    "CalendarDay",
+    "CalendarYear",
     "Category",
     "Freeze",
     "IntakeKey",
@@ -57,6 +60,7 @@ __all__ = [
     "TriageLabel",
     "TriageRule",
     "User",
+    "WorkSchedule",
     "WebSession",
     "metadata",
 ]

@@ -29,6 +29,9 @@ def configure(settings: Settings) -> None:
     from huiying.triage import service as triage
 
     triage.configure(triage.TriageOptions.from_settings(settings))
+    from huiying.calendars import service as calendars
+
+    calendars.configure(timezone=settings.timezone)
     from huiying.routing import service as routing
 
     routing.configure(timezone=settings.timezone)
@@ -82,6 +85,9 @@ def install_jobs() -> None:
     outbox.register_jobs()
     audit.register_jobs()
     alerts.register_jobs()
+    from huiying.calendars import service as calendars
+
+    calendars.register_jobs()
     delivery.register_jobs()
     compliance.register_jobs()
     portal_codes.register_jobs()

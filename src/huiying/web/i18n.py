@@ -444,6 +444,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.done": ("已保存", "Saved"),
     "admin.triage": ("智能分类", "Triage"),
     "admin.jobs": ("后台任务", "Background jobs"),
+    "admin.calendar": ("工作日历", "Working calendar"),
+    "calendar.title": ("工作日历：节假日与调休", "Working calendar: holidays and make-up working days"),
+    "calendar.hint": (
+        "SLA 按工作日历计时。每年国务院办公厅发布次年节假日安排后，请在此上传（CSV：date,kind,name；"
+        "kind 为 rest 休息或 workday 调休上班）。未导入的年份不会猜测：该年的到期时间留空并提醒管理员。",
+        "SLA targets count on this calendar. When the State Council publishes next year's holiday notice, "
+        "upload it here (CSV: date,kind,name; kind rest or workday for a make-up working day). A year not "
+        "loaded is never guessed: its due times stay empty and admins are alerted.",
+    ),
+    "calendar.missing": (
+        "{year} 年的节假日安排尚未导入：该年的 SLA 到期时间无法计算。",
+        "The {year} holiday notice is not loaded: SLA due times in {year} cannot be computed.",
+    ),
+    "calendar.loaded": (
+        "已导入 {years} 年：新增 {added} 天，修改 {changed} 天，删除 {removed} 天。",
+        "Loaded {years}: {added} days added, {changed} changed, {removed} removed.",
+    ),
+    "calendar.years": ("已有数据的年份", "Years loaded"),
+    "calendar.none": ("（无）", "(none)"),
+    "calendar.upload": ("上传节假日通知", "Upload a holiday notice"),
+    "calendar.file": ("CSV 文件", "CSV file"),
+    "calendar.paste": ("或粘贴 CSV", "or paste the CSV"),
+    "calendar.load": ("导入", "Load"),
+    "calendar.schedules": ("工作时间表", "Working hours"),
+    "calendar.hours": ("工作时段", "Hours"),
+    "calendar.always_open": ("全天候（7×24）", "Around the clock (24×7)"),
     "admin.alerts": ("告警机器人", "Alert robots"),
     "alerts.title": ("员工告警：群机器人", "Staff alerts: group robots"),
     "alerts.hint": (
