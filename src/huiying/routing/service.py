@@ -273,7 +273,8 @@ def _on_created(session: Session, event: events.Event) -> None:
 def _on_changed(session: Session, event: events.Event) -> None:
     """A person re-categorised the ticket (or changed what rules look at): route it again."""
     assert isinstance(event, events.TicketChanged)
-    if event.actor_type != ActorType.STAFF.value or not event.changes.keys() & {"category", "subcategory", "vip"}:
+    looked_at = {"category", "subcategory", "vip", "special_group"}
+    if event.actor_type != ActorType.STAFF.value or not event.changes.keys() & looked_at:
         return
     ticket = session.get(Ticket, event.ticket_id)
     if ticket is not None:

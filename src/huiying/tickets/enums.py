@@ -42,6 +42,15 @@ class Channel(StrEnum):
 PUBLIC_CHANNELS = frozenset({Channel.APP, Channel.WEB})
 
 
+class SpecialGroup(StrEnum):
+    """People the service looks after first (they sort with VIPs, their own SLA policy). Set by
+    an app or staff, never by the anonymous caller (tickets/intake_policy.py)."""
+
+    ACCESSIBILITY = "accessibility"  # users with disabilities 残障用户
+    ELDERLY = "elderly"  # 老年用户
+    MINOR = "minor"  # 未成年人
+
+
 class Sentiment(StrEnum):
     ANGRY = "angry"
     NEGATIVE = "negative"

@@ -197,6 +197,7 @@ def create_ticket(
         city=feedback.city,
         links=links,
         vip=feedback.vip,
+        special_group=feedback.special_group.value if feedback.special_group else None,
         occurred_at=feedback.occurred_at,
         frequency=feedback.frequency.value if feedback.frequency else None,
         received_at=received_at or now,

@@ -2,6 +2,7 @@
 `receive`). Pure: a caller and a submission in, the submission it may carry out (or a refusal).
 
 | caller                               | channels          | priority, tags | vip              | limit |
+(special_group: like vip, but no claim carries it — staff, API keys and the system only.)
 | ------------------------------------ | ----------------- | -------------- | ---------------- | ----- |
 | visitor (anonymous, or staff / an    | app, web          | refused        | only with the    | per IP and  |
 | API key without ticket:create)       |                   |                | platform's claim | per user id |
@@ -105,6 +106,8 @@ def admit(caller: IntakeCaller, submission: FeedbackIn) -> FeedbackIn:
             raise _refuse("only staff may set priority at intake", "priority")
         if submission.vip:
             raise _refuse("a channel adapter may not set vip", "vip")
+        if submission.special_group is not None:
+            raise _refuse("a channel adapter may not set special_group", "special_group")
         return submission
     if submission.vip and not vip_claimed:
         raise _refuse(
@@ -112,6 +115,9 @@ def admit(caller: IntakeCaller, submission: FeedbackIn) -> FeedbackIn:
             "(X-Huiying-User-Token) may set vip",
             "vip",
         )
+    if submission.special_group is not None:
+        # Like vip, but no platform claim carries it yet: only a trusted caller sets it.
+        raise _refuse("only staff or an API key with ticket:create may set special_group", "special_group")
     if submission.channel not in PUBLIC_CHANNELS:
         allowed = ", ".join(sorted(c.value for c in PUBLIC_CHANNELS))
         raise _refuse(f"without the ticket:create permission the channel must be one of: {allowed}", "channel")

@@ -299,6 +299,7 @@ LIST_COLUMNS = (
     Ticket.title,
     Ticket.description,
     Ticket.vip,
+    Ticket.special_group,
     Ticket.escalation_level,
     Ticket.device_os,
     Ticket.device_model,

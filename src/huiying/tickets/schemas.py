@@ -14,7 +14,7 @@ from pydantic import (
 )
 
 from huiying.kit.strings import CleanLine, CleanText, InputModel, VisibleText
-from huiying.tickets.enums import Channel, Frequency, Priority, Status
+from huiying.tickets.enums import Channel, Frequency, Priority, SpecialGroup, Status
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")]
 Tag = Annotated[CleanLine, StringConstraints(min_length=1, max_length=48)]
@@ -63,6 +63,7 @@ class FeedbackIn(Strict):
     links: LinksIn | None = None
     attachments: Annotated[list[AttachmentId], Field(max_length=20)] = []
     vip: bool = False
+    special_group: SpecialGroup | None = None
     occurred_at: AwareDatetime | None = None
     frequency: Frequency | None = None
     source_ref: Annotated[CleanLine, Field(max_length=255)] | None = None
@@ -109,6 +110,7 @@ class TicketOut(BaseModel):
     description: str
     tags: list[str]
     vip: bool
+    special_group: str | None = None
     escalation_level: int
     device: DeviceOut
     app_version: str | None
@@ -153,6 +155,7 @@ class TicketPatch(Strict):
     assignee: Annotated[str, Field(max_length=254)] | None = None
     tags: Annotated[list[Tag], Field(max_length=50)] | None = None
     vip: bool | None = None
+    special_group: SpecialGroup | None = None  # null clears it
 
 
 class StatusIn(Strict):

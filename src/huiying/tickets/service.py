@@ -27,10 +27,10 @@ from huiying.kit.actor import SYSTEM, Actor
 from huiying.kit.clock import utcnow
 from huiying.kit.text import document, search_tokens
 from huiying.tickets import assignees, attachments, follow_ups, history, lifecycle
-from huiying.tickets.enums import Delivery, MessageKind, Priority, Status
+from huiying.tickets.enums import Delivery, MessageKind, Priority, SpecialGroup, Status
 from huiying.tickets.models import Message, Ticket, TicketTag
 
-PATCHABLE = ("title", "category", "subcategory", "priority", "team", "assignee", "tags", "vip")
+PATCHABLE = ("title", "category", "subcategory", "priority", "team", "assignee", "tags", "vip", "special_group")
 
 
 def _changed(session: Session, ticket: Ticket, actor: Actor, changes: dict[str, tuple[Any, Any]]) -> None:
@@ -355,6 +355,18 @@ def set_vip(session: Session, ticket: Ticket, *, vip: bool, actor: Actor) -> Non
         _changed(session, ticket, actor, changes)
 
 
+def set_special_group(session: Session, ticket: Ticket, *, group: str | None, actor: Actor) -> None:
+    """Mark the ticket as from a special group (enums.SpecialGroup) or clear it (None)."""
+    _require_live(ticket)
+    if group is not None and group not in {g.value for g in SpecialGroup}:
+        allowed = ", ".join(g.value for g in SpecialGroup)
+        raise InvalidInput(f"special_group must be one of {allowed}", details={"field": "special_group"})
+    if ticket.special_group != group:
+        changes = {"special_group": (ticket.special_group, group)}
+        ticket.special_group = group
+        _changed(session, ticket, actor, changes)
+
+
 def update_ticket(session: Session, ticket: Ticket, *, patch: dict[str, Any], actor: Actor) -> None:
     """Apply a PATCH: only the keys present change; `None` clears team, assignee, category."""
     unknown = set(patch) - set(PATCHABLE)
@@ -394,6 +406,9 @@ def update_ticket(session: Session, ticket: Ticket, *, patch: dict[str, Any], ac
         set_tags(session, ticket, tags=patch["tags"], actor=actor)
     if patch.get("vip") is not None:
         set_vip(session, ticket, vip=patch["vip"], actor=actor)
+    if "special_group" in patch:
+        group = patch["special_group"]
+        set_special_group(session, ticket, group=str(group) if group else None, actor=actor)
 
 
 def change_status(session: Session, ticket: Ticket, *, status: Status, actor: Actor, note: str | None = None) -> None:

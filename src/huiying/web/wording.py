@@ -106,6 +106,9 @@ class Wording:
             return self.t(_LANGUAGE_NAMES.get(value, "language.other"))
         if field_name == "channel":
             return self.t(f"channel.{value}") if f"channel.{value}" in i18n.MESSAGES else value
+        if field_name == "special_group":
+            key = f"special_group.{value}"
+            return self.t(key) if key in i18n.MESSAGES else value
         if field_name == "sla_policy":
             key = f"sla_policy.{value}"
             return self.t(key) if key in i18n.MESSAGES else value
@@ -158,6 +161,8 @@ class Wording:
             return self.t("event.triaged", category=self.category((data.get("category") or {}).get("value")))
         if action == "compliance_escalated":
             return self.t("event.compliance_escalated", team=self.team(data.get("team")))
+        if action == "routed":
+            return self.routed(data)
         if action in ("reply_delivered", "reply_not_sent", "reply_failed"):
             channel = str(data.get("channel") or data.get("via") or "")
             if action == "reply_delivered" and channel == "portal":
@@ -167,6 +172,23 @@ class Wording:
             return self.t(f"event.{action}", channel=self.delivery_channel(channel), reason=reason, error=error)
         key = f"event.{action}"
         return self.t(key) if key in i18n.MESSAGES else self.t("event.other")
+
+    def routed(self, data: Mapping[str, Any]) -> str:
+        """Why the ticket is where it is: each rule that fired, in the sentence routing wrote in
+        the reader's language when it ran (team names as they were then)."""
+        key = "zh" if self.language == "zh" else "en"
+        said = []
+        for rule in data.get("rules") or []:
+            sentence = str(rule.get(key) or rule.get("name") or rule.get("id") or "")
+            name = str(rule.get("name") or "")
+            if " / " in name:  # shipped names are "中文 / English": the reader's half only
+                zh, en = name.split(" / ", 1)
+                sentence = sentence.replace(name, zh.strip() if key == "zh" else en.strip())
+            if sentence:
+                said.append(sentence)
+        if not said:
+            return self.t("event.routed_none")
+        return self.t("event.routed", rules=("；" if key == "zh" else "; ").join(said))
 
     # --- deliveries of a public reply ------------------------------------------------------
     def delivery_channel(self, channel: str) -> str:

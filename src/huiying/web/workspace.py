@@ -225,6 +225,8 @@ def update(number: str, request: Request, db: DB, page: Page) -> Response:
     patch["assignee"] = form.get("assignee") or None
     patch["tags"] = [t.strip() for t in str(form.get("tags", "")).replace("，", ",").split(",") if t.strip()]
     patch["vip"] = form.get("vip") == "on"
+    if "special_group" in form:
+        patch["special_group"] = form.get("special_group") or None
     try:
         with db.write() as session:
             ticket = get_ticket_for(session, page.actor, number, permission=Permission.TICKET_WRITE)
