@@ -164,3 +164,24 @@ def test_a_failing_robot_is_retried_and_its_error_shown(db: Database, robot_serv
     with db.read() as session:
         assert session.scalars(select(AlertDelivery.status)).one() == "sent"
         assert session.get_one(AlertRobot, robot_id).last_sent_at is not None
+
+
+def test_a_calendar_without_data_holds_nothing(
+    db: Database, robot_server: RobotServer, wired: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class NoData(Exception):
+        pass
+
+    class Calendar:
+        def is_open(self, at: datetime) -> bool:
+            raise NoData(at)  # like calendars.MissingCalendarData: the year's notice is not loaded
+
+        def add_minutes(self, start: datetime, minutes: int) -> datetime:
+            raise NoData(start)
+
+    monkeypatch.setattr(service, "_calendar_for", lambda session, team_id: Calendar())
+    _robot(db, "wecom", f"{robot_server.base}/wecom?key=k1")
+    with frozen(T0):
+        _alert(db, "routine", urgent=False)
+        _drain(db)
+    assert robot_server.texts() == ["routine 即将超时\nroutine is due soon"]
