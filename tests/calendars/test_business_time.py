@@ -17,7 +17,7 @@ from huiying.calendars.business_time import (
     WorkingCalendar,
     classify,
 )
-from huiying.errors import InvalidInput
+from huiying.errors import HuiyingError, InvalidInput
 
 SH = ZoneInfo("Asia/Shanghai")
 R, W = DayKind.REST, DayKind.WORKDAY
@@ -172,6 +172,9 @@ def test_missing_year_raises_never_guesses() -> None:
     with pytest.raises(MissingCalendarData) as caught:
         STANDARD.add_minutes(sh("2026-12-31 17:30"), 60)
     assert caught.value.date == date(2027, 1, 1)
+    # A domain error: callers that treat any calendar failure alike catch it; over HTTP a 409.
+    assert isinstance(caught.value, HuiyingError) and caught.value.status_code == 409
+    assert caught.value.code == "calendar_data_missing"
     with pytest.raises(MissingCalendarData):
         STANDARD.day(date(2027, 1, 4))
     # What fits in the known year still answers.

@@ -17,17 +17,24 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from huiying.errors import InvalidInput
+from huiying.errors import Conflict, InvalidInput
 
 # A lookup that finds no open period this many days ahead is broken (a schedule never open).
 _MAX_DAYS = 3700
 
 
-class MissingCalendarData(Exception):
-    """The calendar has no data for `date` (its year's notice is not loaded)."""
+class MissingCalendarData(Conflict):
+    """The calendar has no data for `date` (its year's notice is not loaded). A HuiyingError, so
+    code that treats any calendar failure alike (alerts' service hours) catches it too, and one
+    that reaches HTTP is a 409 with a reason, never a 500."""
+
+    code = "calendar_data_missing"
 
     def __init__(self, day: date) -> None:
-        super().__init__(f"no calendar data for {day.isoformat()}: the {day.year} holiday notice is not loaded")
+        super().__init__(
+            f"no calendar data for {day.isoformat()}: the {day.year} holiday notice is not loaded",
+            details={"date": day.isoformat()},
+        )
         self.date = day
 
 
