@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from huiying import __version__, web, wiring
 from huiying.accounts.api import router as accounts_router
 from huiying.alerts.api import router as alerts_router
+from huiying.assignment.api import router as assignment_router
 from huiying.audit.api import router as audit_router
 from huiying.calendars.api import router as calendars_router
 from huiying.categories.api import router as categories_router
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         sla_router,
         jobs_router,
         calendars_router,
+        assignment_router,
     ):
         app.include_router(router, responses=errors.ERROR_RESPONSES)
     for router in (

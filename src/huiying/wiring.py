@@ -63,11 +63,15 @@ def install_handlers() -> None:
     routing.install()
     compliance.install()
     sla_followups.install()
+    # Assignment last: it hands out the ticket once triage and routing chose its team and mode.
+    from huiying.assignment import service as assignment
 
+    assignment.install()
     # The SLA clock last: the targets follow the priority, category, team and group chosen above.
     from huiying.sla import service as sla
 
     sla.install()
+
 
 def install_jobs() -> None:
     """Every package registers its on-demand and periodic jobs (idempotent)."""
@@ -95,3 +99,6 @@ def install_jobs() -> None:
     triage.register_jobs()
     sla_sweep.register_jobs()
     sla_followups.register_jobs()
+    from huiying.assignment import service as assignment
+
+    assignment.register_jobs()

@@ -25,6 +25,7 @@ from huiying.accounts.schemas import (
     TokenOut,
     TokenRequest,
 )
+from huiying.assignment import service as assignment
 from huiying.errors import Forbidden, Unauthenticated
 from huiying.http.deps import (
     DB,
@@ -59,6 +60,9 @@ def team_out(team: Team, slugs: dict[int, str]) -> TeamOut:
         name_en=team.name_en,
         parent=slugs.get(team.parent_id) if team.parent_id else None,
         active=team.active,
+        assignment_mode=team.assignment_mode,
+        max_open_per_agent=team.max_open_per_agent,
+        accept_within_minutes=team.accept_within_minutes,
     )
 
 
@@ -143,13 +147,12 @@ def create_team(body: TeamIn, db: DB, actor: Staff) -> Response:
 @router.patch("/teams/{slug}", response_model=TeamOut)
 def update_team(slug: str, body: TeamPatch, db: DB, actor: Staff) -> Response:
     access.require(actor, Permission.CONFIG_MANAGE)
+    patch = body.model_dump(exclude_unset=True)
+    assignment_fields = {k: patch.pop(k) for k in assignment.TEAM_FIELDS if k in patch}
     with db.write() as session:
-        team = teams.update_team(
-            session,
-            teams.team_by_slug(session, slug),
-            actor=actor,
-            **body.model_dump(exclude_unset=True),
-        )
+        team = teams.update_team(session, teams.team_by_slug(session, slug), actor=actor, **patch)
+        if assignment_fields:
+            assignment.configure_team(session, team, changes=assignment_fields, actor=actor)
         slugs = {t.id: t.slug for t in teams.list_teams(session)}
         return json_model(team_out(team, slugs))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -36,6 +36,9 @@ class TeamOut(BaseModel):
     name_en: str
     parent: str | None
     active: bool
+    assignment_mode: str = "manual"
+    max_open_per_agent: int | None = None
+    accept_within_minutes: int | None = None
 
 
 class TeamIn(Strict):
@@ -49,6 +52,10 @@ class TeamPatch(Strict):
     name_zh: Name | None = None
     name_en: Name | None = None
     active: bool | None = None
+    # How new work is handed out (assignment/modes.py); null clears the cap or the accept time.
+    assignment_mode: Literal["manual", "round_robin", "least_loaded", "skill"] | None = None
+    max_open_per_agent: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    accept_within_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] | None = None
 
 
 class StaffOut(BaseModel):

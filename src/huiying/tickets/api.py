@@ -294,6 +294,17 @@ def change_status(number: str, body: StatusIn, db: DB, actor: Staff) -> Response
         return _ticket_answer(db, session, actor, repository.get_by_number(session, ticket.number))
 
 
+@router.post("/tickets/{number}/accept", response_model=TicketOut)
+def accept(number: str, db: DB, actor: Staff) -> Response:
+    """The assignee confirms receipt (确认接收). 409 for anyone else; the assignee again gets 200
+    and the first `accepted_at` (idempotent: a retried tap never fails)."""
+    with db.write() as session:
+        ticket = get_ticket_for(session, actor, number, permission=Permission.TICKET_WRITE)
+        service.accept(session, ticket, actor=actor)
+    with db.read() as session:
+        return _ticket_answer(db, session, actor, repository.get_by_number(session, ticket.number))
+
+
 @router.post("/tickets/{number}/escalate", response_model=TicketOut)
 def escalate(number: str, body: EscalateIn, db: DB, actor: Staff) -> Response:
     """One level up (first line → senior → supervisor, or `team`: a specialist group), the reason

@@ -90,15 +90,29 @@ def _priority_changes(ticket: Ticket, priority: Priority) -> dict[str, tuple[Any
     return changes
 
 
+def _team_id(ticket: Ticket) -> int | None:
+    # A ticket being created has its team set but not yet written, so team_id is still None.
+    team = ticket.__dict__.get("team")
+    return team.id if team is not None else ticket.team_id
+
+
+def _assignee_id(ticket: Ticket) -> int | None:
+    assignee = ticket.__dict__.get("assignee")
+    return assignee.id if assignee is not None else ticket.assignee_id
+
+
 def _assignment_changes(ticket: Ticket, team: Team | None, assignee: User | None) -> dict[str, tuple[Any, Any]]:
     changes: dict[str, tuple[Any, Any]] = {}
-    if ticket.team_id != (team.id if team else None):
+    if _team_id(ticket) != (team.id if team else None):
         changes["team"] = (ticket.team.slug if ticket.team else None, team.slug if team else None)
         ticket.team = team
-    if ticket.assignee_id != (assignee.id if assignee else None):
+    if _assignee_id(ticket) != (assignee.id if assignee else None):
         old = ticket.assignee.email if ticket.assignee else None
         changes["assignee"] = (old, assignee.email if assignee else None)
         ticket.assignee = assignee
+        # A new assignee has yet to confirm receipt (确认接收); the accept deadline counts from now.
+        ticket.assigned_at = utcnow() if assignee is not None else None
+        ticket.accepted_at = None
     return changes
 
 
@@ -234,15 +248,6 @@ def note_event(session: Session, ticket: Ticket, *, action: str, data: dict[str,
     history.record(session, ticket=ticket, actor=actor, action=action, data=data)
 
 
-def set_sla_policy(session: Session, ticket: Ticket, *, policy: str | None, actor: Actor) -> None:
-    """Name the SLA policy the ticket's due times follow (routing chooses it; sla reads it)."""
-    _require_live(ticket)
-    if ticket.sla_policy != policy:
-        changes = {"sla_policy": (ticket.sla_policy, policy)}
-        ticket.sla_policy = policy
-        _changed(session, ticket, actor, changes)
-
-
 @dataclass(frozen=True)
 class DueTimes:
     """The SLA clock's fields on a ticket, set together by the package that owns the rule (sla)."""
@@ -292,7 +297,7 @@ def assign(session: Session, ticket: Ticket, *, team: Team | None, assignee: Use
     work a ticket of that team (422 otherwise). A team set by a person stays when the category
     changes later."""
     _require_live(ticket)
-    moves = ticket.team_id != (team.id if team else None) or ticket.assignee_id != (assignee.id if assignee else None)
+    moves = _team_id(ticket) != (team.id if team else None) or _assignee_id(ticket) != (assignee.id if assignee else None)
     if assignee is not None and moves:
         assignees.check(session, assignee, team)
     changes = _assignment_changes(ticket, team, assignee)
@@ -409,6 +414,26 @@ def update_ticket(session: Session, ticket: Ticket, *, patch: dict[str, Any], ac
     if "special_group" in patch:
         group = patch["special_group"]
         set_special_group(session, ticket, group=str(group) if group else None, actor=actor)
+
+
+def accept(session: Session, ticket: Ticket, *, actor: Actor) -> bool:
+    """The assignee confirms receipt (确认接收): sets `accepted_at`, one "accepted" event. Only the
+    assignee may (409 for anyone else); the same person again is a no-op answering False, so a
+    retried tap never fails."""
+    _require_live(ticket)
+    if actor.staff_id is None or _assignee_id(ticket) != actor.staff_id:
+        raise Conflict(
+            f"only the assignee of ticket {ticket.number} can confirm receipt",
+            code="not_assignee",
+            details={"assignee": ticket.assignee.email if ticket.assignee else None},
+        )
+    if ticket.accepted_at is not None:
+        return False
+    now = utcnow()
+    ticket.accepted_at = now
+    ticket.updated_at = now
+    history.record(session, ticket=ticket, actor=actor, action="accepted", at=now)
+    return True
 
 
 def change_status(session: Session, ticket: Ticket, *, status: Status, actor: Actor, note: str | None = None) -> None:
