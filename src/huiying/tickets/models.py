@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -25,6 +26,8 @@ from huiying.kit.masking import mask_contact
 from huiying.privacy import crypto
 
 STATUS_VALUES = "'new','open','pending','resolved','closed','merged'"
+# The queues' priority lane: VIPs and special groups (repository `lane_first`, migration 0022).
+LANE_PREDICATE = "vip OR special_group IS NOT NULL"
 PRIORITY_VALUES = "'urgent','high','medium','low'"
 
 
@@ -51,6 +54,15 @@ class Ticket(Base):
         Index("ix_tickets_active_received_at_id", "active", "received_at", "id"),
         Index("ix_tickets_first_response_due", "first_response_due"),
         Index("ix_tickets_resolution_due", "resolution_due"),
+        # The queues' priority lane (repository `lane_first`); migration 0022.
+        Index(
+            "ix_tickets_lane_active_received_at_id",
+            "active",
+            "received_at",
+            "id",
+            postgresql_where=text(LANE_PREDICATE),
+            sqlite_where=text(LANE_PREDICATE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy import (
     case,
     cast,
     column,
+    false,
     func,
     or_,
     select,
@@ -33,7 +34,7 @@ from huiying.kit.pagination import CursorValues, RowId, decode_cursor, encode_cu
 from huiying.kit.text import search_terms
 from huiying.tickets import lifecycle
 from huiying.tickets.enums import PRIORITY_RANK, Priority, Status
-from huiying.tickets.models import Message, Ticket, TicketEvent, TicketTag
+from huiying.tickets.models import LANE_PREDICATE, Message, Ticket, TicketEvent, TicketTag
 from huiying.tickets.numbering import normalise_number
 
 SORTS = ("-created", "created", "priority", "due")
@@ -65,6 +66,8 @@ class TicketQuery:
     team_ids: frozenset[int] | None = None  # only tickets of these teams
     routed: bool | None = None  # True: has a team; False: has none
     sort: str = "-created"
+    # The queues: VIPs and special groups (the priority lane) first, each part in `sort` order.
+    lane_first: bool = False
     due_soon_minutes: int = 30
     extra: list[ColumnElement[bool]] = field(default_factory=list)
 
@@ -198,6 +201,7 @@ class TicketCursor(CursorValues):
     rank: int | None = None
     due: AwareDatetime | None = None
     at: AwareDatetime | None = None  # received_at, for newest/oldest
+    lane: bool | None = None  # lane-first lists: still in the priority lane (True) or past it
 
 
 def _apply_sort(statement: Select[Any], sort: str, cursor: TicketCursor | None) -> Select[Any]:
@@ -243,9 +247,13 @@ def _cursor_for(ticket: Ticket, sort: str) -> str:
     return _cursor(sort, ticket.id, ticket.priority, ticket.resolution_due, ticket.received_at)
 
 
-def _cursor(sort: str, row_id: int, priority: str, due: datetime | None, received_at: datetime) -> str:
-    """The cursor after a row: its id and, per sort, its sort value."""
+def _cursor(
+    sort: str, row_id: int, priority: str, due: datetime | None, received_at: datetime, lane: bool | None = None
+) -> str:
+    """The cursor after a row: its id and, per sort, its sort value (and, lane-first, its part)."""
     values: dict[str, Any] = {"id": row_id}
+    if lane is not None:
+        values["lane"] = lane
     if sort == "priority":
         values["rank"] = PRIORITY_RANK.get(Priority(priority), 9)
     if sort == "due":
@@ -266,10 +274,57 @@ def _page_statement(
     return statement.limit(limit + 1)
 
 
+def _qualified(word: str) -> str:
+    # The list joins another ticket (the merge target): name this one's columns.
+    return f"tickets.{word}" if word in ("vip", "special_group") else word
+
+
+def _in_lane(inside: bool) -> ColumnElement[bool]:
+    """The priority lane (VIPs, special groups) or the rest. The lane is the partial index's
+    predicate word for word (models.LANE_PREDICATE): SQLite uses it only then."""
+    if inside:
+        predicate = " ".join(_qualified(w) for w in LANE_PREDICATE.split())
+        return and_(text(f"({predicate})"))  # as text: a boolean column would gain "= 1" on SQLite
+    return and_(Ticket.vip == false(), Ticket.special_group.is_(None))
+
+
+def _lane_first(
+    query: TicketQuery,
+    cursor: str | None,
+    limit: int,
+    fetch: Callable[[TicketQuery, str | None, int], list[Any]],
+    cursor_of: Callable[[Any, bool], str],
+) -> tuple[list[Any], str | None]:
+    """A lane-first page read in two parts, each in `query.sort` order on the queue's usual
+    index: the priority lane (VIPs, special groups) after the cursor, then, if the page is not
+    full, the others. Not one ORDER BY on a lane expression: that sorts every matching row
+    before the first is returned. The cursor says which part it stopped in."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", code="invalid_limit")
+    lane_cursor = decode_cursor(cursor, TicketCursor).lane if cursor else True
+    rows: list[Any] = []
+    if lane_cursor:
+        rows = fetch(replace(query, lane_first=False, extra=[*query.extra, _in_lane(True)]), cursor, limit)
+        if len(rows) >= limit:  # full: the next page goes on in the lane (and then past it)
+            return rows[:limit], cursor_of(rows[limit - 1], True)
+        cursor = None
+    rest = fetch(replace(query, lane_first=False, extra=[*query.extra, _in_lane(False)]), cursor, limit - len(rows))
+    rows.extend(rest)
+    return rows[:limit], cursor_of(rows[limit - 1], False) if len(rows) > limit else None
+
+
 def list_tickets(
     session: Session, query: TicketQuery, *, cursor: str | None = None, limit: int = 50
 ) -> tuple[list[Ticket], str | None]:
     """One page of tickets and the cursor of the next page (None at the end)."""
+    if query.lane_first:
+        return _lane_first(
+            query,
+            cursor,
+            limit,
+            lambda q, c, n: list(session.scalars(_page_statement(session, select(Ticket), q, c, n))),
+            lambda t, lane: _cursor(query.sort, t.id, t.priority, t.resolution_due, t.received_at, lane),
+        )
     rows = list(session.scalars(_page_statement(session, select(Ticket), query, cursor, limit)))
     next_cursor = _cursor_for(rows[limit - 1], query.sort) if len(rows) > limit else None
     return rows[:limit], next_cursor
@@ -359,15 +414,24 @@ def list_page(session: Session, query: TicketQuery, *, cursor: str | None = None
     building fifty entities with their relationships was most of its cost."""
     postgres = session.get_bind().dialect.name == "postgresql"
     statement = _LIST_SELECT_PG if postgres else _LIST_SELECT
-    result = session.execute(_page_statement(session, statement, query, cursor, limit))
-    keys = tuple(result.keys())
-    # By position, then by name: a Row's attribute access costs twenty times a tuple's.
-    rows = [dict(zip(keys, row, strict=True)) for row in result]
+
+    def fetch(q: TicketQuery, after: str | None, n: int) -> list[dict[str, Any]]:
+        result = session.execute(_page_statement(session, statement, q, after, n))
+        keys = tuple(result.keys())
+        # By position, then by name: a Row's attribute access costs twenty times a tuple's.
+        return [dict(zip(keys, row, strict=True)) for row in result]
+
+    def cursor_of(row: dict[str, Any], lane: bool | None = None) -> str:
+        return _cursor(query.sort, row["id"], row["priority"], row["resolution_due"], row["received_at"], lane)
+
     next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = _cursor(query.sort, last["id"], last["priority"], last["resolution_due"], last["received_at"])
-        del rows[limit:]
+    if query.lane_first:
+        rows, next_cursor = _lane_first(query, cursor, limit, fetch, cursor_of)
+    else:
+        rows = fetch(query, cursor, limit)
+        if len(rows) > limit:
+            next_cursor = cursor_of(rows[limit - 1])
+            del rows[limit:]
     if postgres:
         for row in rows:
             row["tags"] = row["tags"] or []

@@ -25,7 +25,8 @@ class QueueCount:
 def query_for(queue: str, *, actor: Actor, email: str, due_soon_minutes: int) -> TicketQuery:
     """The base query of a queue, already limited to what the actor may see."""
     visible = access.visible_team_ids(actor)
-    base = TicketQuery(visible_team_ids=visible, due_soon_minutes=due_soon_minutes)
+    # VIPs and special groups first in every queue (SPEC: they skip the queue).
+    base = TicketQuery(visible_team_ids=visible, due_soon_minutes=due_soon_minutes, lane_first=True)
     if queue == "mine":
         return replace(base, status=ACTIVE, assignee=email)
     if queue == "team_unassigned":
