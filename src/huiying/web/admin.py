@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from huiying.accounts import access, teams
 from huiying.accounts import service as accounts
 from huiying.accounts.access import Permission
+from huiying.assignment import service as assignment
 from huiying.audit import export as audit_export
 from huiying.audit import service as audit
 from huiying.categories import service as categories
@@ -148,6 +149,57 @@ def update_team(
             active=active == "on",
         ),
     )
+
+
+def _whole_or_none(value: str) -> int | None:
+    """A cap or deadline field: empty is no limit; the service refuses anything under 1."""
+    text = value.strip()
+    if not text:
+        return None
+    if not text.lstrip("-").isdigit():
+        raise InvalidInput("a whole number, or empty for no limit")
+    return int(text)
+
+
+@router.post("/admin/teams/{slug}/assignment")
+def team_assignment(
+    slug: str,
+    db: DB,
+    page: Page,
+    assignment_mode: Annotated[str, Form(max_length=32)],
+    max_open_per_agent: Annotated[str, Form(max_length=9)] = "",
+    accept_within_minutes: Annotated[str, Form(max_length=9)] = "",
+) -> Response:
+    """The team's assignment mode, cap of open tickets per agent and accept-within minutes."""
+    _require(page, Permission.CONFIG_MANAGE)
+
+    def configure(session: Session) -> None:
+        changes = {
+            "assignment_mode": assignment_mode,
+            "max_open_per_agent": _whole_or_none(max_open_per_agent),
+            "accept_within_minutes": _whole_or_none(accept_within_minutes),
+        }
+        assignment.configure_team(session, teams.team_by_slug(session, slug), changes=changes, actor=page.actor)
+
+    return _change(db, "teams", configure)
+
+
+@router.post("/admin/staff/{email}/skills")
+def staff_skills(email: str, db: DB, page: Page, skills: Annotated[str, Form(max_length=2_000)] = "") -> Response:
+    """An agent's skills, comma-separated (sub-category slugs, languages zh/en). Admins set
+    anyone's; supervisors (who manage teams, not staff) the members of their teams, as the API."""
+    _require(page, Permission.TEAM_MANAGE)
+
+    def set_skills(session: Session) -> None:
+        user = accounts.user_by_email(session, email)
+        if not access.has(page.actor, Permission.CONFIG_MANAGE) and not any(
+            t.id in page.actor.team_ids for t in user.teams
+        ):
+            raise Forbidden(f"{user.email} is not in a team you supervise")
+        wanted = [s.strip() for s in skills.replace("，", ",").split(",") if s.strip()]
+        assignment.set_skills(session, user, skills=wanted, actor=page.actor)
+
+    return _change(db, "staff", set_skills)
 
 
 @router.post("/admin/staff")

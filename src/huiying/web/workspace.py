@@ -32,7 +32,7 @@ from huiying.tickets.enums import Channel, Priority, Status
 from huiying.tickets.models import Attachment, Ticket
 from huiying.tickets.repository import TicketQuery
 from huiying.web import i18n, queues
-from huiying.web.auth import Page, StaffPage, render
+from huiying.web.auth import Page, StaffPage, render, safe_next
 from huiying.web.filters import parse_list_filters
 from huiying.web.forms import CleanFormRoute
 from huiying.web.wording import Wording, error_text, refused, refused_bulk
@@ -309,6 +309,38 @@ def escalate(number: str, db: DB, page: Page, reason: Annotated[str, Form(max_le
     except HuiyingError as exc:
         return _back(_ticket_url(number), error=refused(exc))
     return _back(_ticket_url(number), notice="saved")
+
+
+@router.post("/tickets/{number}/accept")
+def accept(number: str, db: DB, page: Page) -> Response:
+    """确认接收: the assignee confirms they have the ticket (the same service as the API)."""
+    try:
+        with db.write() as session:
+            ticket = get_ticket_for(session, page.actor, number, permission=Permission.TICKET_WRITE)
+            service.accept(session, ticket, actor=page.actor)
+    except HuiyingError as exc:
+        return _back(_ticket_url(number), error=refused(exc))
+    return _back(_ticket_url(number), notice="saved")
+
+
+@router.post("/me/availability")
+def set_availability(
+    db: DB, page: Page, availability: Annotated[str, Form(max_length=16)], back: Annotated[str, Form()] = "/tickets"
+) -> Response:
+    """The header's switch: available / away / off shift (nobody away or off shift gets work)."""
+    from huiying.assignment import service as assignment
+
+    _require_page(page, Permission.TICKET_WRITE)
+    # Back to the page the switch was on, without its old notice (only local paths: no open redirect).
+    target = safe_next(back).split("?", 1)[0]
+    target = "/tickets" if target == "/" else target
+    try:
+        with db.write() as session:
+            user = session.get_one(User, page.actor.staff_id)
+            assignment.set_availability(session, user, availability=availability, actor=page.actor)
+    except HuiyingError as exc:
+        return _back(target, error=refused(exc))
+    return _back(target, notice="saved")
 
 
 @router.post("/tickets-bulk")
