@@ -42,7 +42,9 @@ def test_a_lost_hand_over_is_handed_over_by_the_next_tick(db: Database) -> None:
         job_id = outbox.enqueue(session, "test_record", {"n": 1}).id  # its hand-over after commit fails
     outbox.dispatcher = handed.append
     assert "outbox_hand_over" in scheduler.tick(db, owner="scheduler-a")
-    assert handed == [job_id]
+    # Other periodic jobs of the same tick may queue jobs of their own (e.g. the calendar's
+    # missing-year alert): only this job's hand-over is asserted.
+    assert handed.count(job_id) == 1
     assert runner.run_job(db, job_id) and calls == [{"n": 1}]
 
 
@@ -54,7 +56,7 @@ def test_a_job_left_running_by_a_dead_process_runs_again(db: Database) -> None:
         session.get_one(OutboxJob, job_id).available_at = utcnow() - outbox.STALE_RUNNING - timedelta(seconds=1)
     assert runner.run_due(db) == 0  # running: nobody else touches it
     assert "outbox_recover_stale" in scheduler.tick(db, owner="embedded-a")
-    assert runner.run_due(db) == 1
+    assert runner.run_due(db) >= 1  # this job, and any the tick's other periodic jobs queued
     assert calls == [{"n": 2}]
     with db.read() as session:
         row = session.get_one(OutboxJob, job_id)

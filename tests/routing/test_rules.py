@@ -41,9 +41,9 @@ def facts(**values: Any) -> Facts:
         (dict(category="suggestion", subcategory="question"), "general", {}),
         (dict(category="other"), None, {}),
         (dict(category=None), None, {}),
-        # The VIP lane wins the team over the category, and sets its SLA policy.
-        (dict(category="technical", subcategory="crash", vip=True), "vip-lane", {"sla_policy": "vip"}),
-        (dict(category="content", special_group="accessibility"), "vip-lane", {"sla_policy": "vip"}),
+        # The VIP lane wins the team over the category; the SLA's own matching picks the policy.
+        (dict(category="technical", subcategory="crash", vip=True), "vip-lane", {"sla_policy": None, "tags": ("vip",)}),
+        (dict(category="content", special_group="accessibility"), "vip-lane", {"sla_policy": None}),
         # Urgent work asks for a senior agent whatever the team.
         (
             dict(category="technical", subcategory="login", priority="urgent"),

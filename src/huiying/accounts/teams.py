@@ -8,8 +8,8 @@ import weakref
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.pool import Pool
 
 from huiying.accounts import rights
 from huiying.accounts.defaults import DEFAULT_TEAMS
@@ -36,19 +36,21 @@ def team_by_slug(session: Session, slug: str) -> Team:
 # Triage routes every new ticket to its category's team; teams change rarely, so each process
 # keeps the active ones for a few seconds (and drops them at once when it edits one itself).
 CACHE_SECONDS = 10.0
-_cache: weakref.WeakKeyDictionary[Engine, tuple[float, dict[str, Team]]] = weakref.WeakKeyDictionary()
+# Keyed by the connection pool: a Database's read and write engines are two option views of one
+# engine (different objects), and an edit through either must drop what both see.
+_cache: weakref.WeakKeyDictionary[Pool, tuple[float, dict[str, Team]]] = weakref.WeakKeyDictionary()
 
 
 def active_team(session: Session, slug: str) -> Team | None:
     """The active team `slug`, from a short-lived per-process cache, attached to `session`
     without a query (merge with load=False: the cached copy is taken as the row's state)."""
-    engine = session.get_bind().engine
-    cached = _cache.get(engine)
+    pool = session.get_bind().engine.pool
+    cached = _cache.get(pool)
     now = time.monotonic()
     if cached is None or cached[0] < now:
         found = {team.slug: team for team in map(_detached_copy, session.execute(_ACTIVE_TEAMS).mappings())}
         cached = (now + CACHE_SECONDS, found)
-        _cache[engine] = cached
+        _cache[pool] = cached
     team = cached[1].get(slug)
     return session.merge(team, load=False) if team is not None else None
 
@@ -65,10 +67,10 @@ def _detached_copy(row: Any) -> Team:
 def forget_cached(session: Session) -> None:
     """Drop the cached teams now and again once this change is committed (another request may
     fill the cache meanwhile, without the change)."""
-    engine = session.get_bind().engine
+    pool = session.get_bind().engine.pool
 
     def forget() -> None:
-        _cache.pop(engine, None)
+        _cache.pop(pool, None)
 
     forget()
     call_after_commit(session, forget)

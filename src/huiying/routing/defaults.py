@@ -19,19 +19,21 @@ def _rule(rule_id: str, name: str, when: dict[str, Any], then: dict[str, Any], *
 
 def default_rule_dicts() -> list[dict[str, Any]]:
     """In order: lanes first (they win the team), then the specific sub-categories, then the
-    category as a whole. Priority-only rules come first too: they set no team."""
+    category as a whole. Priority-only rules come first too: they set no team. The lanes set no
+    SLA policy: the SLA's own matching gives VIP and special groups theirs, and an urgent VIP
+    ticket keeps the stricter urgent targets."""
     return [
         _rule(
             "vip-lane",
             "VIP 专线 / VIP lane",
             {"vip": True},
-            {"team": "vip-lane", "sla_policy": "vip", "tags": ["vip"]},
+            {"team": "vip-lane", "tags": ["vip"]},
         ),
         _rule(
             "special-group",
             "特殊群体优先 / Special groups first",
             {"special_group": ["accessibility", "elderly", "minor"]},
-            {"team": "vip-lane", "sla_policy": "vip", "tags": ["special-care"]},
+            {"team": "vip-lane", "tags": ["special-care"]},
         ),
         _rule(
             "urgent-senior",

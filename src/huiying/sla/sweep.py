@@ -146,7 +146,8 @@ def _still_due(ticket: Ticket, kind: Kind, at: datetime) -> bool:
         return False
     if kind.target == "response" and ticket.first_responded_at is not None:
         return False
-    return bool(due <= at) if kind.breach else bool(due > at - _warn_before)
+    # The due time may have moved since the claim (a new priority): act only if still due then.
+    return bool(due <= at) if kind.breach else bool(at < due <= at + _warn_before)
 
 
 def _done_already(session: Session, ticket: Ticket, kind: Kind, at: datetime) -> bool:

@@ -282,6 +282,11 @@ def set_due_times(session: Session, ticket: Ticket, *, due: DueTimes, actor: Act
             setattr(ticket, name, new)
     if not changes:
         return
+    # A moved target is a new promise: the sweep may warn and escalate on it again.
+    if "first_response_due" in changes:
+        ticket.response_warned_at = ticket.response_breached_at = None
+    if "resolution_due" in changes:
+        ticket.resolution_warned_at = ticket.resolution_breached_at = None
     now = utcnow()
     ticket.updated_at = now
     for name, (old, new) in changes.items():

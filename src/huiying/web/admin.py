@@ -28,19 +28,16 @@ from huiying.macros import service as macros
 from huiying.macros.render import VARIABLES
 from huiying.triage import service as triage
 from huiying.triage.engine import TARGETS
-from huiying.web import admin_alerts
-from huiying.web import admin_calendar, admin_routing
+from huiying.web import admin_alerts, admin_calendar, admin_routing
 from huiying.web.auth import Page, StaffPage, render
 from huiying.web.forms import CleanFormRoute
 from huiying.web.wording import refused
 
 router = APIRouter(include_in_schema=False, route_class=CleanFormRoute)
-# Before `/admin/{tab}` below, which would take /admin/calendar for a tab of its own.
-router.include_router(admin_calendar.router)
-# Before `/admin/{tab}` below, which would take /admin/alerts for a tab of its own.
-router.include_router(admin_alerts.router)
 # Before `/admin/{tab}` below, which would take /admin/routing for a tab of its own.
 router.include_router(admin_routing.router)
+router.include_router(admin_calendar.router)
+router.include_router(admin_alerts.router)
 
 TABS = ("teams", "staff", "categories", "macros", "triage", "jobs")
 

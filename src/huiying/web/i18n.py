@@ -483,6 +483,58 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.triage": ("智能分类", "Triage"),
     "admin.jobs": ("后台任务", "Background jobs"),
     "admin.routing": ("分派规则", "Routing"),
+    "admin.calendar": ("工作日历", "Working calendar"),
+    "admin.alerts": ("告警机器人", "Alert robots"),
+    "alerts.title": ("员工告警：群机器人", "Staff alerts: group robots"),
+    "alerts.hint": (
+        "SLA 预警、超时、升级与合规告警发到这些企业微信/钉钉/飞书群机器人。同一时段的大量告警合并为一条汇总，"
+        "不超过机器人的频率限制；非紧急告警在团队服务时间外暂缓，到服务时间开始再发，紧急告警立即发送。"
+        "密钥加密保存，不再显示。",
+        "SLA warnings, breaches, escalations and compliance alerts go to these WeCom / DingTalk / Feishu group "
+        "robots. A burst is merged into one digest within the robot's rate limit; routine alerts outside the "
+        "team's service hours wait until the hours start, urgent ones go at once. Secrets are stored encrypted "
+        "and never shown again.",
+    ),
+    "alerts.kind": ("类型", "Kind"),
+    "alerts.kind.wecom": ("企业微信", "WeCom"),
+    "alerts.kind.dingtalk": ("钉钉", "DingTalk"),
+    "alerts.kind.feishu": ("飞书", "Feishu"),
+    "alerts.signed": ("已加签", "signed"),
+    "alerts.url": ("Webhook 地址", "Webhook URL"),
+    "alerts.secret": ("加签密钥（企业微信不需要）", "Signing secret (not for WeCom)"),
+    "alerts.teams": ("团队", "Teams"),
+    "alerts.last_sent": ("最近发送", "Last sent"),
+    "alerts.pending": ("待发送", "Waiting"),
+    "alerts.throttled": ("限流至 {until}", "throttled until {until}"),
+    "alerts.last_error": ("最近错误", "Last error"),
+    "alerts.none": ("尚未配置机器人", "No robots yet"),
+    "alerts.add": ("添加机器人", "Add a robot"),
+    "alerts.delete": ("删除", "Remove"),
+    "calendar.title": ("工作日历：节假日与调休", "Working calendar: holidays and make-up working days"),
+    "calendar.hint": (
+        "SLA 按工作日历计时。每年国务院办公厅发布次年节假日安排后，请在此上传（CSV：date,kind,name；"
+        "kind 为 rest 休息或 workday 调休上班）。未导入的年份不会猜测：该年的到期时间留空并提醒管理员。",
+        "SLA targets count on this calendar. When the State Council publishes next year's holiday notice, "
+        "upload it here (CSV: date,kind,name; kind rest or workday for a make-up working day). A year not "
+        "loaded is never guessed: its due times stay empty and admins are alerted.",
+    ),
+    "calendar.missing": (
+        "{year} 年的节假日安排尚未导入：该年的 SLA 到期时间无法计算。",
+        "The {year} holiday notice is not loaded: SLA due times in {year} cannot be computed.",
+    ),
+    "calendar.loaded": (
+        "已导入 {years} 年：新增 {added} 天，修改 {changed} 天，删除 {removed} 天。",
+        "Loaded {years}: {added} days added, {changed} changed, {removed} removed.",
+    ),
+    "calendar.years": ("已有数据的年份", "Years loaded"),
+    "calendar.none": ("（无）", "(none)"),
+    "calendar.upload": ("上传节假日通知", "Upload a holiday notice"),
+    "calendar.file": ("CSV 文件", "CSV file"),
+    "calendar.paste": ("或粘贴 CSV", "or paste the CSV"),
+    "calendar.load": ("导入", "Load"),
+    "calendar.schedules": ("工作时间表", "Working hours"),
+    "calendar.hours": ("工作时段", "Hours"),
+    "calendar.always_open": ("全天候（7×24）", "Around the clock (24×7)"),
     "routing.rules": ("分派规则（按顺序尝试）", "Routing rules (tried in order)"),
     "routing.hint": (
         "每条规则：条件全部满足时执行动作；单值动作以先命中的规则为准，标签与通知取并集。"
@@ -521,58 +573,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "routing.then.sla_policy": ("时效策略 {value}", "SLA policy {value}"),
     "routing.then.tags": ("加标签 {value}", "tag {value}"),
     "routing.then.notify": ("通知主管 {value}", "alert supervisors of {value}"),
-    "admin.calendar": ("工作日历", "Working calendar"),
-    "calendar.title": ("工作日历：节假日与调休", "Working calendar: holidays and make-up working days"),
-    "calendar.hint": (
-        "SLA 按工作日历计时。每年国务院办公厅发布次年节假日安排后，请在此上传（CSV：date,kind,name；"
-        "kind 为 rest 休息或 workday 调休上班）。未导入的年份不会猜测：该年的到期时间留空并提醒管理员。",
-        "SLA targets count on this calendar. When the State Council publishes next year's holiday notice, "
-        "upload it here (CSV: date,kind,name; kind rest or workday for a make-up working day). A year not "
-        "loaded is never guessed: its due times stay empty and admins are alerted.",
-    ),
-    "calendar.missing": (
-        "{year} 年的节假日安排尚未导入：该年的 SLA 到期时间无法计算。",
-        "The {year} holiday notice is not loaded: SLA due times in {year} cannot be computed.",
-    ),
-    "calendar.loaded": (
-        "已导入 {years} 年：新增 {added} 天，修改 {changed} 天，删除 {removed} 天。",
-        "Loaded {years}: {added} days added, {changed} changed, {removed} removed.",
-    ),
-    "calendar.years": ("已有数据的年份", "Years loaded"),
-    "calendar.none": ("（无）", "(none)"),
-    "calendar.upload": ("上传节假日通知", "Upload a holiday notice"),
-    "calendar.file": ("CSV 文件", "CSV file"),
-    "calendar.paste": ("或粘贴 CSV", "or paste the CSV"),
-    "calendar.load": ("导入", "Load"),
-    "calendar.schedules": ("工作时间表", "Working hours"),
-    "calendar.hours": ("工作时段", "Hours"),
-    "calendar.always_open": ("全天候（7×24）", "Around the clock (24×7)"),
-    "admin.alerts": ("告警机器人", "Alert robots"),
-    "alerts.title": ("员工告警：群机器人", "Staff alerts: group robots"),
-    "alerts.hint": (
-        "SLA 预警、超时、升级与合规告警发到这些企业微信/钉钉/飞书群机器人。同一时段的大量告警合并为一条汇总，"
-        "不超过机器人的频率限制；非紧急告警在团队服务时间外暂缓，到服务时间开始再发，紧急告警立即发送。"
-        "密钥加密保存，不再显示。",
-        "SLA warnings, breaches, escalations and compliance alerts go to these WeCom / DingTalk / Feishu group "
-        "robots. A burst is merged into one digest within the robot's rate limit; routine alerts outside the "
-        "team's service hours wait until the hours start, urgent ones go at once. Secrets are stored encrypted "
-        "and never shown again.",
-    ),
-    "alerts.kind": ("类型", "Kind"),
-    "alerts.kind.wecom": ("企业微信", "WeCom"),
-    "alerts.kind.dingtalk": ("钉钉", "DingTalk"),
-    "alerts.kind.feishu": ("飞书", "Feishu"),
-    "alerts.signed": ("已加签", "signed"),
-    "alerts.url": ("Webhook 地址", "Webhook URL"),
-    "alerts.secret": ("加签密钥（企业微信不需要）", "Signing secret (not for WeCom)"),
-    "alerts.teams": ("团队", "Teams"),
-    "alerts.last_sent": ("最近发送", "Last sent"),
-    "alerts.pending": ("待发送", "Waiting"),
-    "alerts.throttled": ("限流至 {until}", "throttled until {until}"),
-    "alerts.last_error": ("最近错误", "Last error"),
-    "alerts.none": ("尚未配置机器人", "No robots yet"),
-    "alerts.add": ("添加机器人", "Add a robot"),
-    "alerts.delete": ("删除", "Remove"),
     "jobs.hint": (
         "按需任务在触发它的改动提交后运行，失败后退避重试；多次失败后进入“已放弃”，可在下方重试。定时任务由调度器按间隔运行。",
         "On-demand jobs run after the change that queued them commits and retry with a backoff; after "
