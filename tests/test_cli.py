@@ -11,6 +11,7 @@ import pytest
 
 from huiying.accounts.defaults import DEFAULT_TEAMS
 from huiying.cli import server_processes
+from huiying.routing.defaults import ROUTING_TEAMS
 
 
 def huiying(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -39,7 +40,8 @@ def test_teams_list_shows_the_default_slugs(upgraded: Path) -> None:
     result = huiying(upgraded, "teams", "list")
     assert result.returncode == 0
     slugs = [line.split("\t")[0] for line in result.stdout.splitlines()]
-    assert slugs == [team.slug for team in DEFAULT_TEAMS]
+    # accounts' defaults, then the lanes routing's default rules need
+    assert slugs == [team.slug for team in DEFAULT_TEAMS] + [team.slug for team in ROUTING_TEAMS]
     for slug in ("tech-support", "content-review", "merchant", "finance", "security", "general"):
         assert slug in slugs
 

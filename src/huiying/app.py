@@ -33,9 +33,9 @@ from huiying.moderation.api import router as moderation_router
 from huiying.privacy import crypto
 from huiying.privacy.api import router as privacy_router
 from huiying.quality.api import router as quality_router
-from huiying.tickets.api import router as tickets_router
 from huiying.routing.api import router as routing_router
 from huiying.sla.api import router as sla_router
+from huiying.tickets.api import router as tickets_router
 from huiying.triage.api import router as triage_router
 from huiying.triage.service import runtime as triage_runtime
 from huiying.web import admin as web_admin

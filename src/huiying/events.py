@@ -39,6 +39,9 @@ class TicketChanged(Event):
 
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     actor_type: str = "system"
+    # False when the same change also sets the team itself (a PATCH with category and team):
+    # routing then leaves the team to the person.
+    reroute: bool = True
 
 
 @dataclass(frozen=True)

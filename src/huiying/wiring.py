@@ -48,29 +48,23 @@ def install_filters() -> None:
 
 
 def install_handlers() -> None:
-    """Subscribe every reaction (idempotent: subscribing twice has no effect)."""
+    """Subscribe every reaction (idempotent: subscribing twice has no effect). The order of the
+    TicketCreated handlers matters: each sees what the ones before decided on the new ticket."""
+    from huiying.assignment import service as assignment
     from huiying.channels import delivery
     from huiying.moderation import compliance
+    from huiying.routing import service as routing
     from huiying.sla import followups as sla_followups
+    from huiying.sla import service as sla
     from huiying.triage import service as triage
 
     delivery.install()
-    # Triage first: compliance then sees the category triage chose.
-    triage.install()
-    # Routing after triage (it reads the category and priority triage chose), before compliance.
-    from huiying.routing import service as routing
-
-    routing.install()
-    compliance.install()
-    sla_followups.install()
-    # Assignment last: it hands out the ticket once triage and routing chose its team and mode.
-    from huiying.assignment import service as assignment
-
-    assignment.install()
-    # The SLA clock last: the targets follow the priority, category, team and group chosen above.
-    from huiying.sla import service as sla
-
-    sla.install()
+    triage.install()  # category, priority, sentiment, language
+    routing.install()  # team, lane, tags, assignment mode: reads what triage chose
+    compliance.install()  # illegal content or a privacy leak: to security at once, urgent
+    sla_followups.install()  # a reopened ticket asks for the supervisor's review
+    assignment.install()  # a person of the chosen team, by the team's (or the rule's) mode
+    sla.install()  # the targets follow the priority, category, team and group chosen above
 
 
 def install_jobs() -> None:

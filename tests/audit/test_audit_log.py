@@ -42,7 +42,8 @@ def test_changes_logins_and_pii_views_are_recorded(
     actions = [e["action"] for e in entries]
     assert "ticket.created" in actions
     assert "auth.login" in actions and "auth.login_failed" in actions
-    change = next(e for e in entries if e["action"] == "ticket.field_changed")
+    # The priority change (the SLA's recomputed targets follow it as entries of their own).
+    change = next(e for e in entries if e["action"] == "ticket.field_changed" and "priority" in (e["before"] or {}))
     assert (change["object_id"], change["before"], change["after"]) == (
         number,
         {"priority": "medium"},
@@ -59,12 +60,15 @@ def test_changes_logins_and_pii_views_are_recorded(
 def test_filters_and_pagination(app_client: TestClient, auditor: StaffLogin) -> None:
     numbers = [submit(app_client)["number"] for _ in range(3)]
     only_one = _entries(app_client, auditor, object_type="ticket", object_id=numbers[1])
-    assert [e["object_id"] for e in only_one] == [numbers[1]]
-    first = app_client.get("/api/v1/audit", params={"limit": 2, "action": "ticket."}, headers=auditor.headers).json()
+    # Its creation, and what routing did to it: all about that one ticket.
+    assert {e["object_id"] for e in only_one} == {numbers[1]} and len(only_one) >= 1
+    first = app_client.get(
+        "/api/v1/audit", params={"limit": 2, "action": "ticket.created"}, headers=auditor.headers
+    ).json()
     assert len(first["items"]) == 2 and first["next_cursor"]
     rest = app_client.get(
         "/api/v1/audit",
-        params={"cursor": first["next_cursor"], "action": "ticket."},
+        params={"cursor": first["next_cursor"], "action": "ticket.created"},
         headers=auditor.headers,
     ).json()
     assert [e["object_id"] for e in first["items"] + rest["items"]] == list(reversed(numbers))

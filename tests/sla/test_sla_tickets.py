@@ -162,3 +162,19 @@ def test_ticket_page_shows_breach_and_pause(app_client: TestClient, admin: Staff
         assert moved.status_code == 200
         page = app_client.get(f"/tickets/{number}").text
     assert 'id="sla-paused"' in page and "sla-breached" not in page
+
+
+def test_reopening_restarts_the_resolution_clock(app_client: TestClient, admin: StaffLogin, db: Database) -> None:
+    with frozen(at("2026-12-01 09:00")):  # a Tuesday: due Thursday 18:00 (3 working days)
+        number = submit(app_client, feedback())["number"]
+    with frozen(at("2026-12-01 10:00")):
+        done = app_client.post(f"/api/v1/tickets/{number}/status", json={"status": "resolved"}, headers=admin.headers)
+        assert done.status_code == 200, done.text
+    with frozen(at("2026-12-01 20:00")):  # after hours: the new clock starts Wednesday 09:00
+        again = app_client.post(f"/api/v1/tickets/{number}/status", json={"status": "open"}, headers=admin.headers)
+        assert again.status_code == 200, again.text
+    reopened = _ticket(app_client, admin, number)
+    assert moment(reopened["resolution_due"]) == at("2026-12-04 18:00")  # type: ignore[arg-type]
+    with db.read() as session:
+        reasons = {(e.field, (e.data or {}).get("reason")) for e in session.scalars(select(TicketEvent))}
+    assert ("resolution_due", "reopened") in reasons

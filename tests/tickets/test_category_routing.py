@@ -18,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("triage_on")
 
 UNCLEAR = "qwrt zxcv 嗯嗯 ……"  # no rule understands it: needs refinement, no team
 HOST = "这个主播的直播间怎么回事"  # only the generic rule: content/host-behavior, needs refinement
-CRASH = "更新以后一打开消息页面就闪退，重装了也没用"  # technical/crash, routed to tech-support
+CRASH = "更新以后一打开消息页面就闪退，重装了也没用"  # technical/crash, routed to the client group
 
 
 def _submit(client: TestClient, description: str) -> str:
@@ -59,7 +59,7 @@ def test_correcting_an_unclear_ticket_routes_it_to_the_categorys_team(
 
 def test_a_category_change_re_routes_unless_a_person_chose_the_team(app_client: TestClient, admin: StaffLogin) -> None:
     number = _submit(app_client, CRASH)
-    assert _get(app_client, admin, number)["team"] == "tech-support"
+    assert _get(app_client, admin, number)["team"] == "tech-client"
     assert _patch(app_client, admin, number, category="content", subcategory="harassment")["team"] == "content-review"
     assert _patch(app_client, admin, number, team="general")["team"] == "general"
     moved = _patch(app_client, admin, number, category="technical", subcategory="crash")
@@ -132,4 +132,4 @@ def test_correcting_the_category_in_the_properties_form_routes_the_ticket(
     answer = app_client.post(f"/tickets/{number}/update", data=form, follow_redirects=False)
     assert answer.status_code == 303 and "error" not in answer.headers["location"], answer.headers["location"]
     after = _get(app_client, admin, number)
-    assert (after["category"], after["needs_refinement"], after["team"]) == ("technical", False, "tech-support")
+    assert (after["category"], after["needs_refinement"], after["team"]) == ("technical", False, "tech-client")

@@ -8,13 +8,14 @@ import uuid
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from conftest import TEST_SECRET, StaffLogin
+from conftest import TEST_SECRET, StaffLogin, login
 from helpers import counts, feedback, submit
 from huiying.accounts.models import Team
 from huiying.bootstrap import ensure_defaults
 from huiying.config import Settings
 from huiying.db import Database
 from huiying.kit.actor import SYSTEM
+from huiying.kit.roles import Role
 from huiying.tickets import intake
 from huiying.tickets.models import Ticket
 from huiying.tickets.schemas import FeedbackIn
@@ -23,8 +24,9 @@ NUMBER = re.compile(r"^HY\d{6}-\d{4,}$")
 
 
 def test_feedback_becomes_a_ticket_with_a_number_and_portal_link(
-    app_client: TestClient, admin: StaffLogin, agent: StaffLogin
+    app_client: TestClient, admin: StaffLogin, db: Database
 ) -> None:
+    agent = login(app_client, db, email="tech.agent@example.com", role=Role.AGENT, teams=["tech-support"])
     created = submit(app_client)
     assert NUMBER.match(created["number"])
     assert created["status"] == "new"
@@ -40,6 +42,7 @@ def test_feedback_becomes_a_ticket_with_a_number_and_portal_link(
     assert ticket["channel"] == "app"
     assert ticket["priority"] == "medium"
     assert ticket["contact"] == "13812345678"  # an admin may see personal data
+    assert ticket["team"] == "tech-server"  # routing: a payment failure goes to the server group
     seen_by_agent = app_client.get(f"/api/v1/tickets/{created['number']}", headers=agent.headers).json()
     assert seen_by_agent["contact"] == "138****5678"
 
@@ -191,7 +194,12 @@ def test_staff_may_log_feedback_from_any_channel(app_client: TestClient, admin: 
 def test_the_creation_is_on_the_timeline(app_client: TestClient, admin: StaffLogin) -> None:
     number = submit(app_client)["number"]
     events = app_client.get(f"/api/v1/tickets/{number}/timeline", headers=admin.headers).json()["events"]
-    assert [e["action"] for e in events] == ["created"]
+    # Routing then moves it to its team, and says by which rule.
+    assert [(e["action"], e["field"]) for e in events] == [
+        ("created", None),
+        ("field_changed", "team"),
+        ("routed", None),
+    ]
     assert events[0]["actor_type"] == "user"
 
 
@@ -204,7 +212,7 @@ def test_a_created_ticket_reads_back_as_stored_in_its_own_session(db: Database) 
     submission = FeedbackIn(description="充值没到账", tags=["vip-call", "refund"])
     with db.write() as session:
         ticket = intake.create_ticket(session, feedback=submission, actor=SYSTEM, settings=settings).ticket
-        assert ticket.team_id is None and ticket.escalation_level == 0 and ticket.resolution_due is None
+        assert ticket.escalation_level == 0
         ticket.team = session.scalars(select(Team).where(Team.active)).first()
         session.flush()
         in_session = (ticket.team_id, ticket.escalation_level, ticket.resolution_due, sorted(ticket.tags))

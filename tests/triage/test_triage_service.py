@@ -43,7 +43,7 @@ def test_an_urgent_chinese_payment_problem(app_client: TestClient, admin: StaffL
     assert ticket["priority"] == "urgent"
     assert ticket["language"] == "zh"
     assert ticket["sentiment"] in ("angry", "negative")
-    assert ticket["team"] == "tech-support"
+    assert ticket["team"] == "tech-server"  # payments are the server group's (routing defaults)
     assert ticket["needs_refinement"] is False
     decision = ticket["triage"]
     assert decision["category"]["source"] == "rule" and 0 < decision["category"]["confidence"] <= 1

@@ -35,7 +35,9 @@ def _managed_user(session: Session, actor: Actor, email: str) -> User:
 
 @router.put("/me/availability", response_model=WorkStateOut)
 def set_my_availability(body: AvailabilityIn, db: DB, actor: Staff) -> Response:
-    """Available / away / off shift: nobody away or off shift is given work."""
+    """Available / away / off shift: nobody away or off shift is given work. Only roles that
+    work tickets have an availability (QA and auditors are never given tickets)."""
+    access.require(actor, Permission.TICKET_WRITE)
     with db.write() as session:
         user = session.get(User, actor.staff_id)
         if user is None:

@@ -52,19 +52,24 @@ SWEEP_JOB = "assignment_lapse_sweep"
 RETURN_JOB = "assignment_return_unaccepted"
 
 
+def _routed(ticket: Ticket) -> dict[str, Any]:
+    return dict((ticket.triage or {}).get("routing") or {})
+
+
 def mode_for(ticket: Ticket, team: Team) -> str:
     """The routing rule's assignment mode for this ticket if one set it, else the team's."""
-    routed = ((ticket.triage or {}).get("routing") or {}).get("assignment_mode")
-    return str(routed or team.assignment_mode or modes.Mode.MANUAL.value)
+    return str(_routed(ticket).get("assignment_mode") or team.assignment_mode or modes.Mode.MANUAL.value)
 
 
-def candidates(session: Session, team: Team, *, exclude: Iterable[int] = ()) -> list[modes.Candidate]:
-    """The team's pool as it is now in the database (column queries: no cached entities)."""
+def candidates(
+    session: Session, team: Team, *, exclude: Iterable[int] = (), roles: Iterable[str] = POOL_ROLES
+) -> list[modes.Candidate]:
+    """The team's pool (of `roles`) as it is now in the database (column queries: no cached entities)."""
     left_out = set(exclude)
     rows = session.execute(
         select(User.id, User.availability, User.skills, User.last_assigned_at)
         .join(TeamMember, TeamMember.user_id == User.id)
-        .where(TeamMember.team_id == team.id, User.active.is_(True), User.role.in_(POOL_ROLES))
+        .where(TeamMember.team_id == team.id, User.active.is_(True), User.role.in_(list(roles)))
         .order_by(User.id)
     ).all()
     ids = [row.id for row in rows if row.id not in left_out]
@@ -107,12 +112,24 @@ def auto_assign(session: Session, ticket: Ticket, *, exclude: Iterable[int] = ()
     if mode == modes.Mode.MANUAL or mode not in set(modes.Mode):
         return None
     _lock_team(session, team)
-    pool = candidates(session, team, exclude=exclude)
     needed = modes.needed_skills(ticket.subcategory, ticket.language)
-    choice = modes.choose(mode, pool, cap=team.max_open_per_agent, needed=needed)
+    data: dict[str, Any] = {"mode": mode, "team": team.slug}
+    choice, pool = None, []
+    # A routing rule may ask for a role first ("urgent → a senior agent"); when nobody of it can
+    # take the ticket, the team's whole pool is asked, and the timeline says so.
+    role = _routed(ticket).get("assignee_role")
+    if role:
+        pool = candidates(session, team, exclude=exclude, roles=(str(role),))
+        choice = modes.choose(mode, pool, cap=team.max_open_per_agent, needed=needed)
+        data["role"] = role
+        if choice is None or choice.agent_id is None:
+            choice, data["role_fallback"] = None, True
+    if choice is None:
+        pool = candidates(session, team, exclude=exclude)
+        choice = modes.choose(mode, pool, cap=team.max_open_per_agent, needed=needed)
     if choice is None:
         return None
-    data: dict[str, Any] = {"mode": mode, "reason": choice.reason, "team": team.slug}
+    data["reason"] = choice.reason
     if mode == modes.Mode.SKILL:
         data["skills"] = sorted(needed)
     if choice.agent_id is None:

@@ -33,13 +33,13 @@ def default_rule_dicts() -> list[dict[str, Any]]:
             "special-group",
             "特殊群体优先 / Special groups first",
             {"special_group": ["accessibility", "elderly", "minor"]},
-            {"team": "vip-lane", "tags": ["special-care"]},
+            {"team": "vip-lane", "tags": ["特殊关怀"]},
         ),
         _rule(
             "urgent-senior",
             "紧急 → 资深客服 / Urgent → a senior agent",
             {"priority": ["urgent"]},
-            {"tags": ["senior"], "assignment_mode": "skill"},
+            {"assignee_role": "senior", "assignment_mode": "least_loaded"},
         ),
         _rule(
             "security",

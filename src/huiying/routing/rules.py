@@ -36,8 +36,11 @@ _FIELD = re.compile(r"[a-z_]{1,32}(\.[A-Za-z0-9_-]{1,64})?")
 _TIME_RANGE = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)")
 _LIST_CONDITIONS = ("category", "subcategory", "priority", "channel", "language", "special_group")
 _CONDITIONS = (*_LIST_CONDITIONS, "keywords", "vip", "user_id_prefix", "fields_present", "local_time")
-_ACTIONS = ("team", "priority", "tags", "assignee", "assignment_mode", "sla_policy", "notify")
-_SINGLE_ACTIONS = ("team", "priority", "assignee", "assignment_mode", "sla_policy")
+_ACTIONS = ("team", "priority", "tags", "assignee", "assignee_role", "assignment_mode", "sla_policy", "notify")
+_SINGLE_ACTIONS = ("team", "priority", "assignee", "assignee_role", "assignment_mode", "sla_policy")
+# Whom automatic assignment looks for first ("urgent → a senior agent"); anyone of the team's
+# pool when nobody of that role can take it.
+ASSIGNEE_ROLES = ("senior", "supervisor")
 _FIELDS = ("id", "name", "enabled", "when", "then", "stop", "description")
 MAX_VALUES = 200
 MAX_KEYWORD_CHARS = 64
@@ -80,6 +83,7 @@ class Actions:
     priority: str | None = None
     tags: tuple[str, ...] = ()
     assignee: str | None = None
+    assignee_role: str | None = None
     assignment_mode: str | None = None
     sla_policy: str | None = None
     notify: tuple[str, ...] = ()
@@ -158,6 +162,7 @@ class Outcome:
     priority: str | None = None
     tags: tuple[str, ...] = ()
     assignee: str | None = None
+    assignee_role: str | None = None
     assignment_mode: str | None = None
     sla_policy: str | None = None
     notify: tuple[str, ...] = ()
@@ -269,19 +274,29 @@ def _actions(data: object, rid: str | None) -> Actions:
             field="then.assignment_mode",
         )
     values["assignment_mode"] = mode
+    role = data.get("assignee_role") or None
+    if role is not None and role not in ASSIGNEE_ROLES:
+        raise RoutingRuleError(
+            f"unknown assignee role {role!r} (one of {', '.join(ASSIGNEE_ROLES)})",
+            rule_id=rid,
+            field="then.assignee_role",
+        )
+    values["assignee_role"] = role
     assignee = data.get("assignee") or None
     if assignee is not None and (
         not isinstance(assignee, str | int) or isinstance(assignee, bool) or len(str(assignee)) > 254
     ):
         raise RoutingRuleError("must be an email or a staff id", rule_id=rid, field="then.assignee")
     values["assignee"] = str(assignee) if assignee is not None else None
-    for name in ("tags", "notify"):
-        if data.get(name) is not None:
-            values[name] = _strings(data[name], rid, f"then.{name}", slug=True)
+    # Tags are free labels as on tickets (Chinese ones included); notify names team slugs.
+    if data.get("tags") is not None:
+        values["tags"] = _strings(data["tags"], rid, "then.tags")
+    if data.get("notify") is not None:
+        values["notify"] = _strings(data["notify"], rid, "then.notify", slug=True)
     actions = Actions(**values)
     if not actions.to_dict():
         raise RoutingRuleError(
-            "does nothing: set a team, priority, tag, assignee, assignment mode, SLA policy or notify",
+            "does nothing: set a team, priority, tag, assignee, assignee role, assignment mode, SLA policy or notify",
             rule_id=rid,
             field="then",
         )

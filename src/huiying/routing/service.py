@@ -50,6 +50,7 @@ ROUTING = Actor(type=ActorType.BOT, name="routing")
 REFRESH_SECONDS = 5.0
 _BUSY = "routing.busy"
 _PRIORITY_ZH = {"urgent": "紧急", "high": "高", "medium": "中", "low": "低"}
+_ROLE_ZH = {"senior": "资深客服", "supervisor": "主管"}
 _MODE_ZH = {"manual": "手动", "round_robin": "轮询", "least_loaded": "最少负载", "skill": "按技能"}
 
 _timezone: tzinfo = ZoneInfo("Asia/Shanghai")
@@ -159,6 +160,10 @@ def _said(session: Session, name: str, applied: dict[str, Any]) -> tuple[str, st
     if "assignee" in applied:
         zh.append(f"指派给 {applied['assignee']}")
         en.append(f"assigned to {applied['assignee']}")
+    if "assignee_role" in applied:
+        role = applied["assignee_role"]
+        zh.append(f"优先交给{_ROLE_ZH.get(role, role)}")
+        en.append(f"for a {role} first")
     if "assignment_mode" in applied:
         mode = applied["assignment_mode"]
         zh.append(f"分配方式：{_MODE_ZH.get(mode, mode)}")
@@ -231,6 +236,7 @@ def route_ticket(session: Session, ticket: Ticket, *, reason: str, rules: list[R
             "routing": {
                 "rules": [r.rule_id for r in outcome.fired],
                 "assignment_mode": outcome.assignment_mode,
+                "assignee_role": outcome.assignee_role,
                 "assignee": outcome.assignee,
                 "assignee_id": assignee_id,
                 "notify": list(outcome.notify),
@@ -273,8 +279,9 @@ def _on_created(session: Session, event: events.Event) -> None:
 def _on_changed(session: Session, event: events.Event) -> None:
     """A person re-categorised the ticket (or changed what rules look at): route it again."""
     assert isinstance(event, events.TicketChanged)
-    looked_at = {"category", "subcategory", "vip", "special_group"}
-    if event.actor_type != ActorType.STAFF.value or not event.changes.keys() & looked_at:
+    # needs_refinement: a person confirming the category lets category rules move the ticket.
+    looked_at = {"category", "subcategory", "needs_refinement", "vip", "special_group"}
+    if event.actor_type != ActorType.STAFF.value or not event.reroute or not event.changes.keys() & looked_at:
         return
     ticket = session.get(Ticket, event.ticket_id)
     if ticket is not None:

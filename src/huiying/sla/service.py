@@ -266,6 +266,9 @@ def _on_changed(session: Session, event: events.Event) -> None:
 
 def _on_status(session: Session, event: events.Event) -> None:
     assert isinstance(event, events.StatusChanged)
+    if event.old in FINISHED_STATUSES and event.new not in FINISHED_STATUSES:
+        _reopened(session, event.ticket_id)
+        return
     paused_before, paused_now = event.old in PAUSED_STATUSES, event.new in PAUSED_STATUSES
     if paused_before == paused_now:
         return
@@ -278,6 +281,28 @@ def _on_status(session: Session, event: events.Event) -> None:
         tickets.set_due_times(session, ticket, due=replace(current, sla_paused_at=now), actor=SYSTEM, reason="paused")
         return
     tickets.set_due_times(session, ticket, due=resumed(session, ticket, now), actor=SYSTEM, reason="resumed")
+
+
+# A resolved or closed ticket has no running clock; reopening one starts it again.
+FINISHED_STATUSES = frozenset({"resolved", "closed"})
+
+
+def _reopened(session: Session, ticket_id: int) -> None:
+    """Reopening restarts the resolution clock: the policy's resolution time counted from now
+    (the first response, made already, stays met)."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        return
+    policy = policy_for(session, ticket, keep_chosen=True)
+    current = tickets.DueTimes.of(ticket)
+    try:
+        restarted = arithmetic.targets(policy, utcnow(), calendar_for(session, policy, ticket.team))
+    except MissingCalendarData as error:
+        _alert_missing(session, ticket, error)
+        due = replace(current, resolution_due=None, sla_paused_at=None, sla_note=missing_note(error))
+    else:
+        due = replace(current, resolution_due=restarted.resolution_due, sla_paused_at=None, sla_note=None)
+    tickets.set_due_times(session, ticket, due=due, actor=SYSTEM, reason="reopened")
 
 
 def resumed(session: Session, ticket: Ticket, now: datetime) -> tickets.DueTimes:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from huiying import events
@@ -33,7 +34,9 @@ from huiying.tickets.models import Message, Ticket, TicketTag
 PATCHABLE = ("title", "category", "subcategory", "priority", "team", "assignee", "tags", "vip", "special_group")
 
 
-def _changed(session: Session, ticket: Ticket, actor: Actor, changes: dict[str, tuple[Any, Any]]) -> None:
+def _changed(
+    session: Session, ticket: Ticket, actor: Actor, changes: dict[str, tuple[Any, Any]], *, reroute: bool = True
+) -> None:
     if not changes:
         return
     now = utcnow()
@@ -51,7 +54,7 @@ def _changed(session: Session, ticket: Ticket, actor: Actor, changes: dict[str, 
         )
     events.publish(
         session,
-        events.TicketChanged(ticket_id=ticket.id, changes=changes, actor_type=actor.type.value),
+        events.TicketChanged(ticket_id=ticket.id, changes=changes, actor_type=actor.type.value, reroute=reroute),
     )
 
 
@@ -148,19 +151,6 @@ def category_team(session: Session, category: str | None, subcategory: str | Non
     return teams.active_team(session, slug) if slug else None
 
 
-def _routing_changes(session: Session, ticket: Ticket, *, moved: bool) -> dict[str, tuple[Any, Any]]:
-    """Route to the category's team, as triage does on intake: after a category change, or for a
-    ticket still without a team; never over a team a person chose, nor while it needs refining.
-    An assignee who could not open the ticket in its new team lets it go."""
-    if ticket.team_chosen or ticket.needs_refinement or not (moved or ticket.team_id is None):
-        return {}
-    team = category_team(session, ticket.category, ticket.subcategory)
-    if team is None or team.id == ticket.team_id:
-        return {}
-    keep = ticket.assignee is not None and assignees.can_work(session, ticket.assignee, team)
-    return _assignment_changes(ticket, team, ticket.assignee if keep else None)
-
-
 def categorize(
     session: Session,
     ticket: Ticket,
@@ -172,16 +162,11 @@ def categorize(
     route: bool = True,
 ) -> None:
     """Set category and sub-category (checked against the taxonomy). A person's change or
-    confirmation routes the ticket to that category's team unless a person chose the team;
-    `route=False` when the caller sets the team itself."""
+    confirmation is routed again by the routing rules (which subscribe to the change) unless a
+    person chose the team; `route=False` when the caller sets the team itself."""
     _require_live(ticket)
     changes = _category_changes(session, ticket, category, subcategory, needs_refinement)
-    _changed(session, ticket, actor, changes)
-    if route and actor.is_staff:
-        # Its own change: the category change alone is what triage learns from (a confirmation
-        # is a change of needs_refinement only).
-        moved = bool(changes.keys() & {"category", "subcategory"})
-        _changed(session, ticket, actor, _routing_changes(session, ticket, moved=moved))
+    _changed(session, ticket, actor, changes, reroute=route)
 
 
 def set_priority(session: Session, ticket: Ticket, *, priority: Priority, actor: Actor) -> None:
@@ -273,13 +258,17 @@ class DueTimes:
 
 def set_due_times(session: Session, ticket: Ticket, *, due: DueTimes, actor: Actor, reason: str) -> None:
     """Set the SLA clock's fields; each one that changed is an event carrying `reason` (e.g.
-    `intake`, `paused`, `resumed`, `recomputed`). Works on a ticket being created too."""
+    `paused`, `resumed`, `recomputed`). On a ticket being created they are set without events."""
     changes: dict[str, tuple[Any, Any]] = {}
     for name, new in due.__dict__.items():
         old = getattr(ticket, name)
         if old != new:
             changes[name] = (old, new)
             setattr(ticket, name, new)
+    if inspect(ticket).transient:
+        # Being created: first targets are part of the creation (the ticket shows them with its
+        # policy); only overriding one an earlier handler set (compliance's) is a change.
+        changes = {name: change for name, change in changes.items() if change[0] is not None}
     if not changes:
         return
     # A moved target is a new promise: the sweep may warn and escalate on it again.
@@ -302,7 +291,9 @@ def assign(session: Session, ticket: Ticket, *, team: Team | None, assignee: Use
     work a ticket of that team (422 otherwise). A team set by a person stays when the category
     changes later."""
     _require_live(ticket)
-    moves = _team_id(ticket) != (team.id if team else None) or _assignee_id(ticket) != (assignee.id if assignee else None)
+    moves = _team_id(ticket) != (team.id if team else None) or _assignee_id(ticket) != (
+        assignee.id if assignee else None
+    )
     if assignee is not None and moves:
         assignees.check(session, assignee, team)
     changes = _assignment_changes(ticket, team, assignee)

@@ -21,7 +21,7 @@ from huiying.categories import service as categories
 from huiying.db import Database
 from huiying.errors import Forbidden, HuiyingError, InvalidInput
 from huiying.http import jobs as http_jobs
-from huiying.http.deps import DB
+from huiying.http.deps import DB, PathId
 from huiying.jobs import overview as job_overview
 from huiying.kit.roles import Role
 from huiying.macros import service as macros
@@ -321,7 +321,7 @@ def create_macro(
 
 @router.post("/admin/macros/{macro_id}")
 def update_macro(
-    macro_id: int,
+    macro_id: PathId,
     db: DB,
     page: Page,
     name: Annotated[str, Form(max_length=100)],

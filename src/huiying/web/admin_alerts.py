@@ -18,7 +18,7 @@ from huiying.alerts import service as alerts
 from huiying.alerts.robots import KINDS
 from huiying.alerts.schemas import RobotIn
 from huiying.errors import Forbidden, HuiyingError, InvalidInput
-from huiying.http.deps import DB
+from huiying.http.deps import DB, PathId
 from huiying.web.auth import Page, StaffPage, render
 from huiying.web.forms import CleanFormRoute
 from huiying.web.wording import refused
@@ -87,7 +87,7 @@ async def add_robot(request: Request, db: DB, page: Page) -> Response:
 
 
 @router.post("/admin/alerts/{robot_id}")
-async def change_robot(robot_id: int, request: Request, db: DB, page: Page) -> Response:
+async def change_robot(robot_id: PathId, request: Request, db: DB, page: Page) -> Response:
     """`action=teams` with the `teams` chosen, or `action=delete`."""
     _require(page)
     form = await request.form()

@@ -48,7 +48,7 @@ def facts(**values: Any) -> Facts:
         (
             dict(category="technical", subcategory="login", priority="urgent"),
             "tech-server",
-            {"assignment_mode": "skill", "tags": ("senior",)},
+            {"assignment_mode": "least_loaded", "assignee_role": "senior", "tags": ()},
         ),
         (dict(category="suggestion", priority="low"), "general", {"assignment_mode": None, "tags": ()}),
     ],
