@@ -41,9 +41,7 @@ CACHE_SECONDS = 10.0
 _cache: weakref.WeakKeyDictionary[Pool, tuple[float, dict[str, Team]]] = weakref.WeakKeyDictionary()
 
 
-def active_team(session: Session, slug: str) -> Team | None:
-    """The active team `slug`, from a short-lived per-process cache, attached to `session`
-    without a query (merge with load=False: the cached copy is taken as the row's state)."""
+def _active_teams(session: Session) -> dict[str, Team]:
     pool = session.get_bind().engine.pool
     cached = _cache.get(pool)
     now = time.monotonic()
@@ -51,8 +49,21 @@ def active_team(session: Session, slug: str) -> Team | None:
         found = {team.slug: team for team in map(_detached_copy, session.execute(_ACTIVE_TEAMS).mappings())}
         cached = (now + CACHE_SECONDS, found)
         _cache[pool] = cached
-    team = cached[1].get(slug)
+    return cached[1]
+
+
+def active_team(session: Session, slug: str) -> Team | None:
+    """The active team `slug`, from a short-lived per-process cache, attached to `session`
+    without a query (merge with load=False: the cached copy is taken as the row's state)."""
+    team = _active_teams(session).get(slug)
     return session.merge(team, load=False) if team is not None else None
+
+
+def active_team_names(session: Session, team_id: int) -> tuple[str, str] | None:
+    """The (zh, en) names of the active team `team_id`, from the same cache (labels on the
+    timeline: no query, no entity)."""
+    team = next((t for t in _active_teams(session).values() if t.id == team_id), None)
+    return (team.name_zh, team.name_en) if team is not None else None
 
 
 _ACTIVE_TEAMS = select(*Team.__table__.columns).where(Team.active)

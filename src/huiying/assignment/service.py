@@ -65,36 +65,50 @@ def candidates(
     session: Session, team: Team, *, exclude: Iterable[int] = (), roles: Iterable[str] = POOL_ROLES
 ) -> list[modes.Candidate]:
     """The team's pool (of `roles`) as it is now in the database (column queries: no cached entities)."""
-    left_out = set(exclude)
+    return [candidate for _, candidate in _members(session, team, exclude=exclude, roles=roles)]
+
+
+def _members(
+    session: Session, team: Team, *, exclude: Iterable[int], roles: Iterable[str]
+) -> list[tuple[str, modes.Candidate]]:
+    """The team's members of `roles`, each with its role and its open tickets per priority, in one
+    query."""
+    left_out, wanted = set(exclude), list(roles)
+    members_of_team = select(TeamMember.user_id).where(TeamMember.team_id == team.id)
+    load = (
+        select(Ticket.assignee_id, Ticket.priority, func.count().label("n"))
+        .where(Ticket.assignee_id.in_(members_of_team), Ticket.status.in_(OPEN_STATUSES))
+        .group_by(Ticket.assignee_id, Ticket.priority)
+        .subquery()
+    )
     rows = session.execute(
-        select(User.id, User.availability, User.skills, User.last_assigned_at)
+        select(User.id, User.role, User.availability, User.skills, User.last_assigned_at, load.c.priority, load.c.n)
         .join(TeamMember, TeamMember.user_id == User.id)
-        .where(TeamMember.team_id == team.id, User.active.is_(True), User.role.in_(list(roles)))
+        .outerjoin(load, load.c.assignee_id == User.id)
+        .where(TeamMember.team_id == team.id, User.active.is_(True), User.role.in_(wanted))
         .order_by(User.id)
     ).all()
-    ids = [row.id for row in rows if row.id not in left_out]
-    if not ids:
-        return []
+    members: dict[int, Any] = {}
     per_priority: dict[int, list[tuple[str, int]]] = {}
-    counted = session.execute(
-        select(Ticket.assignee_id, Ticket.priority, func.count())
-        .where(Ticket.assignee_id.in_(ids), Ticket.status.in_(OPEN_STATUSES))
-        .group_by(Ticket.assignee_id, Ticket.priority)
-    )
-    for assignee_id, priority, count in counted:
-        if assignee_id is not None:
-            per_priority.setdefault(assignee_id, []).append((priority, count))
+    for row in rows:
+        if row.id in left_out:
+            continue
+        members.setdefault(row.id, row)
+        if row.priority is not None:
+            per_priority.setdefault(row.id, []).append((row.priority, row.n))
     return [
-        modes.Candidate(
-            id=row.id,
-            availability=row.availability,
-            open_count=sum(count for _, count in per_priority.get(row.id, [])),
-            load=modes.load_of(per_priority.get(row.id, [])),
-            last_assigned_at=row.last_assigned_at,
-            skills=frozenset(row.skills or []),
+        (
+            row.role,
+            modes.Candidate(
+                id=user_id,
+                availability=row.availability,
+                open_count=sum(count for _, count in per_priority.get(user_id, [])),
+                load=modes.load_of(per_priority.get(user_id, [])),
+                last_assigned_at=row.last_assigned_at,
+                skills=frozenset(row.skills or []),
+            ),
         )
-        for row in rows
-        if row.id not in left_out
+        for user_id, row in members.items()
     ]
 
 
@@ -114,18 +128,19 @@ def auto_assign(session: Session, ticket: Ticket, *, exclude: Iterable[int] = ()
     _lock_team(session, team)
     needed = modes.needed_skills(ticket.subcategory, ticket.language)
     data: dict[str, Any] = {"mode": mode, "team": team.slug}
-    choice, pool = None, []
+    choice = None
     # A routing rule may ask for a role first ("urgent → a senior agent"); when nobody of it can
     # take the ticket, the team's whole pool is asked, and the timeline says so.
     role = _routed(ticket).get("assignee_role")
+    members = _members(session, team, exclude=exclude, roles={*POOL_ROLES, *([str(role)] if role else [])})
     if role:
-        pool = candidates(session, team, exclude=exclude, roles=(str(role),))
-        choice = modes.choose(mode, pool, cap=team.max_open_per_agent, needed=needed)
+        preferred = [candidate for member_role, candidate in members if member_role == role]
+        choice = modes.choose(mode, preferred, cap=team.max_open_per_agent, needed=needed)
         data["role"] = role
         if choice is None or choice.agent_id is None:
             choice, data["role_fallback"] = None, True
+    pool = [candidate for member_role, candidate in members if member_role in POOL_ROLES]
     if choice is None:
-        pool = candidates(session, team, exclude=exclude)
         choice = modes.choose(mode, pool, cap=team.max_open_per_agent, needed=needed)
     if choice is None:
         return None

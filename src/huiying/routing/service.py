@@ -137,10 +137,10 @@ def _team_label(session: Session, team: Team | None, *, en: bool) -> str:
     if team is None:
         return "?"
     name = team.name_en if en else team.name_zh
-    parent = session.get(Team, team.parent_id) if team.parent_id else None
+    parent = teams.active_team_names(session, team.parent_id) if team.parent_id else None
     if parent is None:
         return name
-    return f"{parent.name_en if en else parent.name_zh}-{name}"
+    return f"{parent[1] if en else parent[0]}-{name}"
 
 
 def _said(session: Session, name: str, applied: dict[str, Any]) -> tuple[str, str]:
