@@ -178,3 +178,20 @@ def test_reopening_restarts_the_resolution_clock(app_client: TestClient, admin: 
     with db.read() as session:
         reasons = {(e.field, (e.data or {}).get("reason")) for e in session.scalars(select(TicketEvent))}
     assert ("resolution_due", "reopened") in reasons
+
+
+def test_a_recomputation_keeps_the_time_spent_paused(app_client: TestClient, admin: StaffLogin) -> None:
+    with frozen(at("2026-12-01 09:00")):  # a Tuesday
+        number = submit(app_client, feedback())["number"]
+    for when, status in (("2026-12-01 10:00", "pending"), ("2026-12-01 11:00", "open")):
+        with frozen(at(when)):
+            moved = app_client.post(f"/api/v1/tickets/{number}/status", json={"status": status}, headers=admin.headers)
+            assert moved.status_code == 200, moved.text
+    with frozen(at("2026-12-01 11:30")):  # a new sub-category, the same policy: targets counted again
+        patched = app_client.patch(f"/api/v1/tickets/{number}", json={"subcategory": "crash"}, headers=admin.headers)
+        assert patched.status_code == 200, patched.text
+    after = _ticket(app_client, admin, number)
+    assert after["sla_policy"] == "technical"
+    # Still one business hour later than without the pause, as right after it.
+    assert moment(after["first_response_due"]) == at("2026-12-01 15:30")  # type: ignore[arg-type]
+    assert moment(after["resolution_due"]) == at("2026-12-04 10:00")  # type: ignore[arg-type]

@@ -39,12 +39,21 @@ class Targets:
     resolution_due: datetime
 
 
-def targets(policy: Policy, received_at: datetime, calendar: BusinessClock) -> Targets:
-    """When the first response and the resolution are due for a ticket received at `received_at`.
-    Raises the calendar's MissingCalendarData when it has no data for a date it needs."""
+def targets(
+    policy: Policy,
+    received_at: datetime,
+    calendar: BusinessClock,
+    *,
+    paused_minutes: int = 0,
+    resolution_from: datetime | None = None,
+) -> Targets:
+    """When the first response and the resolution are due for a ticket received at `received_at`
+    that has spent `paused_minutes` of business time paused since (the clock stood still), and
+    whose resolution clock started again at `resolution_from` (a reopening). Raises the
+    calendar's MissingCalendarData when it has no data for a date it needs."""
     return Targets(
-        first_response_due=calendar.add_minutes(received_at, policy.first_response_minutes),
-        resolution_due=calendar.add_minutes(received_at, policy.resolution_minutes),
+        first_response_due=calendar.add_minutes(received_at, policy.first_response_minutes + paused_minutes),
+        resolution_due=calendar.add_minutes(resolution_from or received_at, policy.resolution_minutes + paused_minutes),
     )
 
 

@@ -30,7 +30,7 @@ from huiying.sla.models import SlaPolicyRow
 from huiying.sla.policies import DEFAULT_POLICIES, FALLBACK, ROUND_THE_CLOCK, Policy, TicketFacts, by_slug, choose
 from huiying.tickets import intake
 from huiying.tickets import service as tickets
-from huiying.tickets.models import Ticket
+from huiying.tickets.models import Ticket, TicketEvent
 
 REFRESH_SECONDS = 5.0
 # Fields whose change can change the policy (and so the targets).
@@ -217,7 +217,13 @@ def _with_targets(session: Session, ticket: Ticket, policy: Policy, *, keep_earl
     current = tickets.DueTimes.of(ticket)
     try:
         calendar = calendar_for(session, policy, ticket.team)
-        computed = arithmetic.targets(policy, ticket.received_at, calendar)
+        if keep_earlier:  # at intake: nothing has happened yet
+            computed = arithmetic.targets(policy, ticket.received_at, calendar)
+        else:
+            paused, restarted = _clock_history(session, ticket, calendar)
+            computed = arithmetic.targets(
+                policy, ticket.received_at, calendar, paused_minutes=paused, resolution_from=restarted
+            )
     except MissingCalendarData as error:
         _alert_missing(session, ticket, error)
         return replace(current, sla_policy=policy.slug, sla_note=missing_note(error))
@@ -227,6 +233,27 @@ def _with_targets(session: Session, ticket: Ticket, policy: Policy, *, keep_earl
         resolution = min(resolution, current.resolution_due)
     first = computed.first_response_due if ticket.first_responded_at is None else current.first_response_due
     return replace(current, first_response_due=first, resolution_due=resolution, sla_policy=policy.slug, sla_note=None)
+
+
+def _clock_history(session: Session, ticket: Ticket, calendar: arithmetic.BusinessClock) -> tuple[int, datetime | None]:
+    """What a recomputation must keep from the ticket's past, read off its timeline: the business
+    minutes spent paused (each ended pause: from its start to its resume) after the clock last
+    started, and when the resolution clock last restarted (a reopening), if it did."""
+    rows = session.execute(
+        select(TicketEvent.field, TicketEvent.old_value, TicketEvent.data, TicketEvent.created_at)
+        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.field.in_(("sla_paused_at", "resolution_due")))
+        .order_by(TicketEvent.id)
+    ).all()
+    paused, restarted = 0, None
+    for row in rows:
+        reason = (row.data or {}).get("reason")
+        if row.field == "resolution_due" and reason == "reopened":
+            paused, restarted = 0, row.created_at  # pauses before the restart no longer count
+        elif row.field == "sla_paused_at" and reason == "resumed" and row.old_value:
+            started = datetime.fromisoformat(row.old_value)
+            if restarted is None or started >= restarted:
+                paused += calendar.minutes_between(started, row.created_at)
+    return paused, restarted
 
 
 def preview(
