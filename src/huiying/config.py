@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     rate_limit_storage: str = "memory://"
     # Robot webhook (WeCom / DingTalk / Feishu style JSON POST) for compliance alerts.
     compliance_webhook_url: str | None = None
+    # Outgoing mail (staff alerts): smtp://[user:pass@]host:port, smtps://… (implicit TLS),
+    # ?starttls=1 (STARTTLS). Unset: mail is not sent (deliveries say so).
+    smtp_url: str | None = None
+    mail_from: str = "support@localhost"
     session_ttl_hours: int = Field(default=12, gt=0)
 
     # Triage: below min_confidence a category goes to a person; a model trained on this

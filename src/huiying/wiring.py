@@ -38,6 +38,9 @@ def configure(settings: Settings) -> None:
     sla_sweep.configure(warn_minutes=settings.sla_warn_minutes)
     sla_followups.configure(settings)
     compliance.configure(webhook_url=settings.compliance_webhook_url)
+    from huiying.alerts import mail as alert_mail
+
+    alert_mail.configure(smtp_url=settings.smtp_url, mail_from=settings.mail_from)
 
 
 def install_filters() -> None:

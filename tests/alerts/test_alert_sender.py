@@ -81,7 +81,7 @@ def test_each_kind_gets_its_own_body_and_signature(db: Database, robot_server: R
     assert next(r for r in robot_server.received if r.path == "/wecom").query == {"key": ["k1"]}
     with db.read() as session:
         rows = {row.target: (row.status, row.reason) for row in session.scalars(select(AlertDelivery))}
-    # Staff email is issue 20: the person's delivery says so instead of pretending.
+    # Staff email goes by SMTP (test_alert_email.py): the person's delivery says so instead of pretending.
     assert rows[f"user:{agent_id}"] == ("suppressed", service.NO_EMAIL)
     assert sorted(v for k, v in rows.items() if k.startswith("robot:")) == [("sent", None)] * 3
 

@@ -9,6 +9,11 @@ in one transaction under the robot's row lock, sent outside any transaction, and
 written in a third; a failure puts them back to pending, shows on the robot (`last_error`) and
 raises so the job machinery retries with its backoff. Safe to run twice: a second run finds
 nothing pending, or waits for the lease.
+
+The `alert_email_send` job does the same for one alert's email deliveries (the named staff and
+the team's supervisors): claimed, sent over one SMTP connection outside any transaction, each
+row then `sent` or `failed` with its error in `reason`; a failure raises, so the outbox retries
+the failed ones with its backoff, and a sent one is never sent again.
 """
 
 from __future__ import annotations
@@ -20,9 +25,17 @@ from typing import Any
 import httpx
 from sqlalchemy import or_, select, update
 
-from huiying.alerts import robots
+from huiying.accounts.models import User
+from huiying.alerts import mail, robots
 from huiying.alerts.models import AlertDelivery, AlertRobot
-from huiying.alerts.service import FLUSH_JOB, STAFF_ALERT_JOB, record_alert, robot_secret, robot_url
+from huiying.alerts.service import (
+    EMAIL_JOB,
+    FLUSH_JOB,
+    STAFF_ALERT_JOB,
+    record_alert,
+    robot_secret,
+    robot_url,
+)
 from huiying.db import Database
 from huiying.jobs import outbox, registry
 from huiying.kit.clock import utcnow
@@ -120,6 +133,72 @@ def _record(db: Database, robot_id: int, delivery_ids: list[int], answer: robots
                 robot.throttled_until = now + robots.THROTTLE_PENALTY
 
 
+# --- the alert_email_send job: one alert's mails to staff ------------------------------------------
+
+# `reason` is short (64): the full error of a failed run stays on the outbox job.
+REASON_CHARS = 64
+
+
+def send_alert_emails(db: Database, payload: dict[str, Any]) -> None:
+    """Job: mail alert `payload["alert_key"]` to each person whose delivery is due and not sent."""
+    key = str(payload["alert_key"])
+    claimed = _claim_emails(db, key)
+    if not claimed:
+        return
+    results = mail.send_all([m for _, m in claimed])
+    now = utcnow()
+    with db.write() as session:
+        for (delivery_id, _), error in zip(claimed, results, strict=True):
+            sending = (AlertDelivery.id == delivery_id, AlertDelivery.status == "sending")
+            values: dict[str, Any] = (
+                {"status": "sent", "sent_at": now, "reason": None}
+                if error is None
+                else {"status": "failed", "reason": error[:REASON_CHARS]}
+            )
+            session.execute(update(AlertDelivery).where(*sending).values(sending_until=None, **values))
+    errors = sorted({e for e in results if e is not None})
+    if errors:
+        raise RuntimeError("; ".join(errors)[:1000])  # the outbox retries with its backoff
+
+
+def _claim_emails(db: Database, key: str) -> list[tuple[int, mail.Mail]]:
+    now = utcnow()
+    with db.write() as session:
+        rows = list(
+            session.execute(
+                select(AlertDelivery, User.email)
+                .join(User, User.id == AlertDelivery.user_id)
+                .where(
+                    AlertDelivery.alert_key == key,
+                    or_(
+                        AlertDelivery.status.in_(("pending", "failed")),
+                        (AlertDelivery.status == "sending") & (AlertDelivery.sending_until < now),
+                    ),
+                )
+                .order_by(AlertDelivery.id)
+                .with_for_update(of=AlertDelivery)
+            )
+        )
+        if not mail.enabled():
+            for row, _ in rows:
+                row.status, row.reason, row.sending_until = "suppressed", mail.NO_SMTP, None
+            return []
+        held = [row.hold_until for row, _ in rows if row.hold_until > now]
+        if held:
+            # Run early (a retry, a second hand-over): come back when the held ones are due.
+            outbox.enqueue(session, EMAIL_JOB, {"alert_key": key}, delay=min(held) - now)
+        claimed: list[tuple[int, mail.Mail]] = []
+        for row, email in rows:
+            if row.hold_until > now:
+                continue
+            row.status = "sending"
+            row.sending_until = now + SENDING_LEASE
+            message = mail.alert_mail(to=email, text_zh=row.text_zh, text_en=row.text_en, message_key=f"alert{row.id}")
+            claimed.append((row.id, message))
+        return claimed
+
+
 def register_jobs() -> None:
     registry.register(STAFF_ALERT_JOB, record_alert)
     registry.register(FLUSH_JOB, flush_robot)
+    registry.register(EMAIL_JOB, send_alert_emails)

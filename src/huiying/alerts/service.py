@@ -1,6 +1,7 @@
 """The one way domain code alerts staff: `alert_staff` queues the alert in the caller's
 transaction; the `staff_alert` job sends it after commit (to the team's robots, merged into a
-digest when a burst would break a robot's rate limit, held outside service hours unless urgent).
+digest when a burst would break a robot's rate limit, and by email to the named staff and the
+team's supervisors; held outside service hours unless urgent).
 
 Also the robots' configuration (admins; audited), secrets encrypted at rest and never shown.
 """
@@ -17,7 +18,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from huiying.accounts.models import Team
+from huiying.accounts.models import Team, TeamMember, User
+from huiying.alerts import mail
 from huiying.alerts.models import AlertDelivery, AlertRobot, AlertRobotTeam
 from huiying.alerts.robots import KINDS
 from huiying.audit import service as audit
@@ -26,11 +28,14 @@ from huiying.errors import InvalidInput, NotFound
 from huiying.jobs import outbox
 from huiying.kit.actor import Actor
 from huiying.kit.clock import utcnow
+from huiying.kit.roles import Role
 from huiying.privacy import crypto
 
 STAFF_ALERT_JOB = "staff_alert"
 FLUSH_JOB = "alert_robot_flush"
-NO_EMAIL = "no_email_channel"  # issue 20 builds staff email (SMTP); until then, honestly not sent
+EMAIL_JOB = "alert_email_send"
+NO_EMAIL = mail.NO_SMTP  # HUIYING_SMTP_URL unset: a person's delivery says so instead of pretending
+INACTIVE = "inactive account"
 
 
 def alert_staff(
@@ -64,8 +69,9 @@ def alert_staff(
 
 
 def record_alert(db: Database, payload: dict[str, Any]) -> None:
-    """Job: write the alert's delivery rows (robots of its team; named staff, suppressed until
-    staff email exists) and hand each robot to the flush job, at the start of service hours for
+    """Job: write the alert's delivery rows (robots of its team; by email the named staff and the
+    team's active supervisors, once each; suppressed while no SMTP is configured) and hand the
+    robots to the flush job and the people to the email job, at the start of service hours for
     non-urgent work."""
     key = str(payload.get("alert_key") or uuid.uuid5(uuid.NAMESPACE_OID, repr(sorted(payload.items()))).hex)
     team_id = payload.get("team_id")
@@ -88,19 +94,50 @@ def record_alert(db: Database, payload: dict[str, Any]) -> None:
         for robot_id in robot_ids:
             if f"robot:{robot_id}" not in existing:
                 session.add(AlertDelivery(target=f"robot:{robot_id}", robot_id=robot_id, status="pending", **common))
-        for user_id in payload.get("user_ids") or ():
-            if f"user:{user_id}" not in existing:
-                session.add(
-                    AlertDelivery(
-                        target=f"user:{user_id}", user_id=int(user_id), status="suppressed", reason=NO_EMAIL, **common
-                    )
-                )
+        people = staff_to_mail(session, [int(u) for u in payload.get("user_ids") or ()], team_id)
+        emailed = False
+        for user_id, active in people:
+            if f"user:{user_id}" in existing:
+                continue
+            if not active:
+                status, reason = "suppressed", INACTIVE
+            elif not mail.enabled():
+                status, reason = "suppressed", NO_EMAIL
+            else:
+                status, reason, emailed = "pending", None, True
+            session.add(
+                AlertDelivery(target=f"user:{user_id}", user_id=user_id, status=status, reason=reason, **common)
+            )
         try:
             session.flush()
         except IntegrityError:
             raise RuntimeError("alert recorded concurrently; retrying") from None
+        delay = max(hold - now, timedelta())
         for robot_id in robot_ids:
-            outbox.enqueue(session, FLUSH_JOB, {"robot_id": robot_id}, delay=max(hold - now, timedelta()))
+            outbox.enqueue(session, FLUSH_JOB, {"robot_id": robot_id}, delay=delay)
+        if emailed:
+            outbox.enqueue(session, EMAIL_JOB, {"alert_key": key}, delay=delay)
+
+
+def staff_to_mail(session: Session, user_ids: list[int], team_id: Any) -> list[tuple[int, bool]]:
+    """(user id, active) of the named staff that exist, then the team's active supervisors not
+    named already: each person once, whatever the overlap."""
+    named = sorted(set(user_ids))
+    found: dict[int, bool] = {}
+    if named:
+        # Not dict(result): a Result has keys(), so dict() would read it as a mapping.
+        for user_id, active in session.execute(select(User.id, User.active).where(User.id.in_(named))):
+            found[user_id] = active
+    people = [(user_id, bool(found[user_id])) for user_id in named if user_id in found]
+    if team_id is not None:
+        supervisors = session.scalars(
+            select(User.id)
+            .join(TeamMember, TeamMember.user_id == User.id)
+            .where(TeamMember.team_id == int(team_id), User.role == Role.SUPERVISOR.value, User.active.is_(True))
+            .order_by(User.id)
+        )
+        people += [(user_id, True) for user_id in supervisors if user_id not in found]
+    return people
 
 
 def robots_of_team(session: Session, team_id: int) -> list[int]:
