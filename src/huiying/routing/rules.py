@@ -251,6 +251,17 @@ def _conditions(data: object, rid: str | None) -> Conditions:
     return Conditions(**values)
 
 
+def _choice(data: Mapping[str, Any], name: str, choices: tuple[str, ...], rid: str | None) -> str | None:
+    """An action that takes one of a few values (None when not set)."""
+    value = data.get(name) or None
+    if value is not None and value not in choices:
+        label = name.replace("_", " ")
+        raise RoutingRuleError(
+            f"unknown {label} {value!r} (one of {', '.join(choices)})", rule_id=rid, field=f"then.{name}"
+        )
+    return None if value is None else str(value)
+
+
 def _actions(data: object, rid: str | None) -> Actions:
     if not isinstance(data, Mapping):
         raise RoutingRuleError("must be an object", rule_id=rid, field="then")
@@ -260,28 +271,9 @@ def _actions(data: object, rid: str | None) -> Actions:
     values: dict[str, Any] = {}
     for name in ("team", "sla_policy"):
         values[name] = _slug(data.get(name), rid, f"then.{name}")
-    priority = data.get("priority") or None
-    if priority is not None and priority not in PRIORITIES:
-        raise RoutingRuleError(
-            f"unknown priority {priority!r} (one of {', '.join(PRIORITIES)})", rule_id=rid, field="then.priority"
-        )
-    values["priority"] = priority
-    mode = data.get("assignment_mode") or None
-    if mode is not None and mode not in ASSIGNMENT_MODES:
-        raise RoutingRuleError(
-            f"unknown assignment mode {mode!r} (one of {', '.join(ASSIGNMENT_MODES)})",
-            rule_id=rid,
-            field="then.assignment_mode",
-        )
-    values["assignment_mode"] = mode
-    role = data.get("assignee_role") or None
-    if role is not None and role not in ASSIGNEE_ROLES:
-        raise RoutingRuleError(
-            f"unknown assignee role {role!r} (one of {', '.join(ASSIGNEE_ROLES)})",
-            rule_id=rid,
-            field="then.assignee_role",
-        )
-    values["assignee_role"] = role
+    values["priority"] = _choice(data, "priority", PRIORITIES, rid)
+    values["assignment_mode"] = _choice(data, "assignment_mode", ASSIGNMENT_MODES, rid)
+    values["assignee_role"] = _choice(data, "assignee_role", ASSIGNEE_ROLES, rid)
     assignee = data.get("assignee") or None
     if assignee is not None and (
         not isinstance(assignee, str | int) or isinstance(assignee, bool) or len(str(assignee)) > 254

@@ -212,12 +212,14 @@ def _alert_missing(session: Session, ticket: Ticket, error: MissingCalendarData)
     )
 
 
-def _with_targets(session: Session, ticket: Ticket, policy: Policy, *, keep_earlier: bool) -> tickets.DueTimes:
-    """The ticket's SLA fields with the targets of `policy` counted from its receipt."""
+def _with_targets(session: Session, ticket: Ticket, policy: Policy, *, at_intake: bool) -> tickets.DueTimes:
+    """The ticket's SLA fields with the targets of `policy` counted from its receipt: at intake
+    plainly (keeping an earlier resolution time compliance set), later keeping the time spent
+    paused and a reopening's restart."""
     current = tickets.DueTimes.of(ticket)
     try:
         calendar = calendar_for(session, policy, ticket.team)
-        if keep_earlier:  # at intake: nothing has happened yet
+        if at_intake:  # nothing has happened to the ticket yet
             computed = arithmetic.targets(policy, ticket.received_at, calendar)
         else:
             paused, restarted = _clock_history(session, ticket, calendar)
@@ -228,7 +230,7 @@ def _with_targets(session: Session, ticket: Ticket, policy: Policy, *, keep_earl
         _alert_missing(session, ticket, error)
         return replace(current, sla_policy=policy.slug, sla_note=missing_note(error))
     resolution = computed.resolution_due
-    if keep_earlier and current.resolution_due is not None:
+    if at_intake and current.resolution_due is not None:
         # Compliance (moderation) may already have brought it forward: the earlier one stands.
         resolution = min(resolution, current.resolution_due)
     first = computed.first_response_due if ticket.first_responded_at is None else current.first_response_due
@@ -274,7 +276,7 @@ def _on_created(session: Session, event: events.Event) -> None:
     if ticket is None:
         return
     policy = policy_for(session, ticket, keep_chosen=True)
-    due = _with_targets(session, ticket, policy, keep_earlier=True)
+    due = _with_targets(session, ticket, policy, at_intake=True)
     tickets.set_due_times(session, ticket, due=due, actor=SYSTEM, reason="intake")
 
 
@@ -287,7 +289,7 @@ def _on_changed(session: Session, event: events.Event) -> None:
     if ticket is None or inspect(ticket).transient or ticket.status in ("resolved", "closed", "merged"):
         return
     policy = policy_for(session, ticket, keep_chosen=False)
-    due = _with_targets(session, ticket, policy, keep_earlier=False)
+    due = _with_targets(session, ticket, policy, at_intake=False)
     tickets.set_due_times(session, ticket, due=due, actor=SYSTEM, reason="recomputed")
 
 
