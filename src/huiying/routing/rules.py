@@ -156,16 +156,11 @@ class Fired:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Outcome(Actions):
+    """The actions merged over every rule that fired (first one per action wins, tags and
+    notify add up), with the rules in order and the one that stopped the list."""
+
     fired: tuple[Fired, ...] = ()
-    team: str | None = None
-    priority: str | None = None
-    tags: tuple[str, ...] = ()
-    assignee: str | None = None
-    assignee_role: str | None = None
-    assignment_mode: str | None = None
-    sla_policy: str | None = None
-    notify: tuple[str, ...] = ()
     stopped_by: str | None = None
 
 
