@@ -7,9 +7,9 @@ is made once: when MANIFEST.json already names them, it refuses (tests check the
 nobody re-splits until the test set looks good. The raw files can go afterwards: every row
 keeps its writer in its id.
 
-`train`: reads the training writers' files (data/triage/train-raw/*.jsonl), drops repeats and
-every row that repeats an evaluation row, and writes data/triage/train/written.jsonl. Run it
-again whenever more training rows are written.
+`train`: adds the training writers' new files (data/triage/train-raw/*.jsonl) to
+data/triage/train/written.jsonl, dropping repeats and every row that repeats an evaluation row.
+Run it whenever more training rows are written; the raw files can go afterwards.
 
 Both record sizes, counts and SHA-256 in data/triage/MANIFEST.json.
 
@@ -131,7 +131,8 @@ def freeze_eval(manifest: dict[str, Any]) -> int:
 
 def assemble_train(manifest: dict[str, Any]) -> int:
     taken = {key(r["text"]) for name in ("eval/dev.jsonl", "eval/test.jsonl") for r in rows_of(DATA / name)}
-    training = unique(read(sorted((DATA / "train-raw").glob("*.jsonl")), labels()), taken)
+    existing = [DATA / "train" / "written.jsonl"] if (DATA / "train" / "written.jsonl").exists() else []
+    training = unique(read([*existing, *sorted((DATA / "train-raw").glob("*.jsonl"))], labels()), taken)
     save_manifest(manifest, {"train/written.jsonl": training})
     return 0
 

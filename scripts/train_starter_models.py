@@ -36,8 +36,11 @@ from pathlib import Path
 from huiying.demo.samples import SAMPLES
 from huiying.triage import model_store
 from huiying.triage.classifier import TextClassifier
+from huiying.triage.engine import urgent_probability
 from huiying.triage.evaluation import (
     EvaluationReport,
+    binary_rates,
+    choose_threshold,
     evaluate,
     evaluate_predictions,
     format_report,
@@ -48,7 +51,15 @@ from huiying.triage.features import FeatureSettings
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 20240601
 TEST_FRACTION = 0.2
-TARGETS = ("category", "priority", "sentiment")
+TARGETS = ("category", "priority", "sentiment", "urgency")
+# Our own written feedback (docs/triage-data.md): the training part, and the dev part of the frozen
+# evaluation set, which calibrates the confidences and picks the urgency threshold. The test part
+# is never read here.
+WRITTEN = ROOT / "data" / "triage" / "train" / "written.jsonl"
+DEV = ROOT / "data" / "triage" / "eval" / "dev.jsonl"
+# The urgency model's own share of false urgents on dev; the rules' overrides add about one point
+# more (dev split), and the aim for the whole decision is 5 % (issue 19).
+MAX_FALSE_URGENT = 0.04
 # Small vocabularies keep each model file at a few MB (they are committed to git); measured
 # against the library defaults (60k + 120k) in docs/triage-data.md.
 SETTINGS = FeatureSettings(word_max_features=30_000, char_max_features=60_000, min_df=2)
@@ -214,11 +225,23 @@ CROSSWOZ_SENTIMENT = "neutral"
 
 # At most this many examples per (source, label), drawn with the fixed seed.
 CAPS: dict[str, int] = {
+    "written": 100_000,
     "banking77": 1_500,
     "chinese-reviews": 2_500,
     "goemotions": 4_000,
     "cluemotion": 10_000,
     "crosswoz": 3_000,
+}
+
+
+# Per target, smaller caps for public sets whose labels cover only a corner of ours: beside a few
+# thousand in-domain rows, 2,500 "positive review = other" rows teach the model that any praise
+# or product talk is "other". Chosen on the dev split (docs/triage-data.md).
+CAPS_BY_TARGET: dict[str, dict[str, int]] = {
+    "category": {"banking77": 100, "chinese-reviews": 150},
+    "priority": {"banking77": 100, "chinese-reviews": 150},
+    "urgency": {"banking77": 600, "chinese-reviews": 800},
+    "sentiment": {"goemotions": 800, "cluemotion": 800, "crosswoz": 600, "chinese-reviews": 800},
 }
 
 
@@ -255,6 +278,23 @@ def chinese_reviews(shared: Path) -> Iterator[tuple[str, str, str]]:
             text = (row["review"] or "").replace("\ufeff", "").strip()
             if text:
                 yield text, row["cat"], row["label"]
+
+
+def written_rows(path: Path) -> Iterator[dict[str, str]]:
+    """Rows of one of our written JSONL files (text, lang, label, priority, sentiment)."""
+    with _need(path, "the written triage data belongs in data/triage/").open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
+
+
+def written_label(target: str, row: dict[str, str]) -> str:
+    """The label of `target` a written row carries (urgency: its priority, urgent or not)."""
+    if target == "category":
+        return row["label"]
+    if target == "urgency":
+        return "urgent" if row["priority"] == "urgent" else "not_urgent"
+    return row[target]
 
 
 def goemotions(extra: Path) -> Iterator[tuple[str, str]]:
@@ -295,22 +335,33 @@ def crosswoz(extra: Path) -> Iterator[str]:
 def build_examples(target: str, shared: Path, extra: Path, exclude: set[str]) -> tuple[list[Example], dict[str, str]]:
     """Mapped, de-duplicated, capped examples of `target`, and what happened to each source."""
     loaders: dict[str, Callable[[], Iterable[Example]]] = {}
-    if target in ("category", "priority"):
+
+    def from_written() -> Iterator[Example]:
+        for row in written_rows(WRITTEN):
+            yield Example(row["text"], written_label(target, row), "written", row["lang"])
+
+    if target in ("category", "priority", "urgency"):
         table = BANKING77_CATEGORY if target == "category" else BANKING77_PRIORITY
+        review_table = REVIEW_CATEGORY if target == "category" else REVIEW_PRIORITY
+
+        def as_target(label: str | None) -> str | None:
+            if target != "urgency" or label is None:
+                return label
+            return "urgent" if label == "urgent" else "not_urgent"
 
         def from_banking77() -> Iterator[Example]:
             for text, intent in banking77(shared):
-                label = table[intent]  # KeyError: an intent the tables do not know
+                label = as_target(table[intent])  # KeyError: an intent the tables do not know
                 if label is not None:
                     yield Example(text, label, "banking77", "en")
 
         def from_reviews() -> Iterator[Example]:
-            review_map = REVIEW_CATEGORY if target == "category" else REVIEW_PRIORITY
             for text, cat, flag in chinese_reviews(shared):
-                if cat in REVIEW_GOODS:
-                    yield Example(text, review_map[flag], "chinese-reviews", "zh")
+                label = as_target(review_table[flag])
+                if cat in REVIEW_GOODS and label is not None:
+                    yield Example(text, label, "chinese-reviews", "zh")
 
-        loaders = {"banking77": from_banking77, "chinese-reviews": from_reviews}
+        loaders = {"written": from_written, "banking77": from_banking77, "chinese-reviews": from_reviews}
     elif target == "sentiment":
 
         def from_reviews_sentiment() -> Iterator[Example]:
@@ -334,6 +385,7 @@ def build_examples(target: str, shared: Path, extra: Path, exclude: set[str]) ->
                 yield Example(text, CROSSWOZ_SENTIMENT, "crosswoz", "zh")
 
         loaders = {
+            "written": from_written,
             "chinese-reviews": from_reviews_sentiment,
             "goemotions": from_goemotions,
             "cluemotion": from_cluemotion,
@@ -359,8 +411,9 @@ def build_examples(target: str, shared: Path, extra: Path, exclude: set[str]) ->
         kept = 0
         for label in sorted(groups):
             rows = groups[label]
-            if len(rows) > CAPS[name]:
-                rows = rng.sample(rows, CAPS[name])
+            cap = CAPS_BY_TARGET.get(target, {}).get(name, CAPS[name])
+            if len(rows) > cap:
+                rows = rng.sample(rows, cap)
             examples.extend(rows)
             kept += len(rows)
         status[name] = f"{kept} examples"
@@ -380,6 +433,7 @@ class Result:
     by_source: dict[str, EvaluationReport]
     by_lang: dict[str, EvaluationReport]
     demo: EvaluationReport | None
+    dev: EvaluationReport | None
     status: dict[str, str]
     counts: dict[str, int]
     seconds: float
@@ -387,10 +441,49 @@ class Result:
 
 
 def split(examples: Sequence[Example]) -> tuple[list[Example], list[Example]]:
-    """Stratified by label and source together, so every source is in both parts."""
-    keys = [f"{e.label}|{e.source}" for e in examples]
+    """Stratified by label and source together, so every public source is in both parts. Our
+    written rows all train: their held-out check is the frozen dev/test set, not a slice."""
+    written = [e for e in examples if e.source == "written"]
+    public = [e for e in examples if e.source != "written"]
+    keys = [f"{e.label}|{e.source}" for e in public]
     train, test = stratified_split_indices(keys, test_fraction=TEST_FRACTION, seed=SEED)
-    return [examples[i] for i in train], [examples[i] for i in test]
+    return written + [public[i] for i in train], [public[i] for i in test]
+
+
+def dev_set(target: str) -> tuple[list[str], list[str]]:
+    """The dev part of the frozen evaluation set, labelled for `target` (empty without it)."""
+    if not DEV.exists():
+        return [], []
+    rows = list(written_rows(DEV))
+    return [r["text"] for r in rows], [written_label(target, r) for r in rows]
+
+
+def calibrated_in_domain(classifier: TextClassifier, target: str) -> tuple[TextClassifier, EvaluationReport | None]:
+    """The temperature refitted on the dev split (in-domain feedback), the urgency threshold
+    chosen there, and the dev figures; unchanged when there is no dev split."""
+    texts, labels = dev_set(target)
+    if not texts:
+        return classifier, None
+    classifier = classifier.recalibrated(texts, labels, in_domain=True)
+    if target == "urgency":
+        probabilities = [urgent_probability(p) for p in classifier.predict_many(texts)]
+        truth = [label == "urgent" for label in labels]
+        threshold = choose_threshold(probabilities, truth, max_false_rate=MAX_FALSE_URGENT)
+        rates = binary_rates(probabilities, truth, threshold)
+        classifier = classifier.with_metadata(
+            {
+                "urgent_threshold": round(threshold, 4),
+                "dev_urgent_recall": round(rates.recall, 4),
+                "dev_false_urgent_rate": round(rates.false_rate, 4),
+            }
+        )
+        print(f"  dev: urgent threshold {threshold:.3f} recall {rates.recall:.3f} false {rates.false_rate:.3f}")
+    report = evaluate(classifier, texts, labels)
+    print(
+        f"  dev (in domain): accuracy={report.accuracy:.3f} macro_f1={report.macro_f1:.3f} "
+        f"ece={report.calibration_error:.3f} n={report.n}"
+    )
+    return classifier, report
 
 
 def subset_report(test: Sequence[Example], predicted: Sequence[str], field: str, value: str) -> EvaluationReport | None:
@@ -436,6 +529,7 @@ def train_target(target: str, shared: Path, extra: Path, exclude: set[str], out:
             "card": "huiying/triage/starter/MODEL_CARD.md",
         },
     )
+    classifier, dev_report = calibrated_in_domain(classifier, target)
     predicted = [p.label for p in classifier.predict_many([e.text for e in test])]
     report = evaluate_predictions([e.label for e in test], predicted)
     by_source = {
@@ -467,6 +561,7 @@ def train_target(target: str, shared: Path, extra: Path, exclude: set[str], out:
         by_source,
         by_lang,
         demo,
+        dev_report,
         status,
         dict(sorted(Counter(e.label for e in train).items())),
         time.perf_counter() - started,
@@ -632,6 +727,12 @@ def write_card(results: Sequence[Result], out: Path, template: str) -> None:
                 for name, s in {**r.by_source, **r.by_lang}.items()
             ],
         ]
+        if r.dev is not None:
+            rows.append(
+                f"- **the dev part of our frozen evaluation set** (in domain, not trained on; the "
+                f"confidences are calibrated on it): accuracy {r.dev.accuracy:.3f}, macro-F1 "
+                f"{r.dev.macro_f1:.3f}, calibration error {r.dev.calibration_error or 0:.3f} (n={r.dev.n})"
+            )
         if r.demo is not None:
             rows.append(
                 f"- the {r.demo.n} hand-written demo tickets (`huiying.demo.samples`, out of "
@@ -652,7 +753,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exclude", default="", help="sources to leave out, comma-separated")
     parser.add_argument("--compare-per-language", action="store_true")
     parser.add_argument("--dry-run", action="store_true", help="train and evaluate, write nothing")
+    parser.add_argument("--written", type=Path, help="our written training rows (JSONL)")
+    parser.add_argument("--dev", type=Path, help="the dev split that calibrates (JSONL)")
     args = parser.parse_args(argv)
+    global WRITTEN, DEV
+    WRITTEN, DEV = args.written or WRITTEN, args.dev or DEV
     targets = [t for t in args.targets.split(",") if t]
     exclude = {s for s in args.exclude.split(",") if s}
     if unknown := set(targets) - set(TARGETS):

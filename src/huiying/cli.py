@@ -411,7 +411,9 @@ def apikeys_revoke(key_id: int) -> None:
     typer.echo(f"revoked api key #{key_id}")
 
 
-TargetOption = Annotated[str, typer.Option("--target", help="category, priority or sentiment")]
+TargetOption = Annotated[
+    str, typer.Option("--target", help="category, priority, sentiment or urgency (urgent or not, from priority labels)")
+]
 
 
 def _read_csv(path: Path) -> list[tuple[str, str]]:
@@ -433,16 +435,27 @@ def _read_csv(path: Path) -> list[tuple[str, str]]:
 def triage_train(
     csv_file: Annotated[Path | None, typer.Argument(metavar="CSV", help="extra labelled rows (text,label)")] = None,
     target: TargetOption = "category",
-    force: Annotated[bool, typer.Option(help="activate even if it measures worse")] = False,
+    force: Annotated[bool, typer.Option(help="activate even if the activation checks say no")] = False,
+    allow_fewer_classes: Annotated[
+        bool, typer.Option(help="accept a model that answers fewer classes than the active one")
+    ] = False,
 ) -> None:
-    """Retrain from every label people gave (plus the CSV); activate only if not worse."""
+    """Retrain from every label people gave (plus the CSV); activate only if the checks allow
+    (held-out size, labels per class, classes covered, not worse on the held-out rows)."""
     from huiying.errors import HuiyingError
     from huiying.triage import service
     from huiying.triage.evaluation import format_report
 
     extra = _read_csv(csv_file) if csv_file else []
     try:
-        result = service.train_outside_write(_database(), target=target, extra=extra, actor=_cli_actor(), force=force)
+        result = service.train_outside_write(
+            _database(),
+            target=target,
+            extra=extra,
+            actor=_cli_actor(),
+            force=force,
+            allow_fewer_classes=allow_fewer_classes,
+        )
     except HuiyingError as exc:
         _fail(exc.message, 1)
         return
@@ -451,7 +464,11 @@ def triage_train(
     typer.echo(format_report(result.current).splitlines()[-1])
     typer.echo(f"new model v{result.version} on the same split:")
     typer.echo(format_report(result.new))
-    typer.echo("activated" if result.activated else "not activated: it measured worse than the active model")
+    if result.new.calibration_error is not None:
+        typer.echo(f"calibration error on the held-back split: {result.new.calibration_error:.3f}")
+    if result.note:
+        typer.echo(result.note)
+    typer.echo("activated" if result.activated else "not activated")
 
 
 @triage_app.command("eval")

@@ -62,11 +62,12 @@ class Settings(BaseSettings):
     mail_from: str = "support@localhost"
     session_ttl_hours: int = Field(default=12, gt=0)
 
-    # Triage: below min_confidence a category goes to a person; a model trained on this
-    # platform's own labels overrules a keyword rule from model_trust up.
+    # Triage: below min_confidence a category goes to a person; a model whose confidence was
+    # calibrated on this kind of feedback (platform-trained, or the in-domain starter) overrules
+    # a keyword rule from model_trust up. Both chosen on the dev split (docs/triage-data.md).
     triage_enabled: bool = True
-    triage_min_confidence: float = Field(default=0.6, ge=0, le=1)
-    triage_model_trust: float = Field(default=0.9, ge=0, le=1)
+    triage_min_confidence: float = Field(default=0.4, ge=0, le=1)
+    triage_model_trust: float = Field(default=0.5, ge=0, le=1)
 
     # Threads that run request handlers in one server process.
     worker_threads: int = Field(default=4, ge=1, le=200)

@@ -95,6 +95,7 @@ def test_confusions_are_sorted_and_capped() -> None:
 @dataclass(frozen=True)
 class _Label:
     label: str
+    confidence: float = 1.0
 
 
 class _Echo:

@@ -46,12 +46,13 @@ def test_an_urgent_chinese_payment_problem(app_client: TestClient, admin: StaffL
     assert ticket["team"] == "tech-server"  # payments are the server group's (routing defaults)
     assert ticket["needs_refinement"] is False
     decision = ticket["triage"]
-    assert decision["category"]["source"] == "rule" and 0 < decision["category"]["confidence"] <= 1
+    # The in-domain starter model is confident here; the payment rule agrees and is named.
+    assert decision["category"]["source"] in ("rule", "model") and 0 < decision["category"]["confidence"] <= 1
     assert decision["priority"]["value"] == "urgent"
     assert any("支付失败" in reason for reason in decision["rules"])
     events = app_client.get(f"/api/v1/tickets/{number}/timeline", headers=admin.headers).json()["events"]
     triaged = next(e for e in events if e["action"] == "triaged")
-    assert triaged["actor"] == "triage" and triaged["data"]["category"]["reason"].startswith("rule ")
+    assert triaged["actor"] == "triage" and triaged["data"]["category"]["reason"]
     changed = {e["field"] for e in events if e["action"] == "field_changed" and e["actor"] == "triage"}
     assert {"category", "priority", "team"} <= changed
 
@@ -99,18 +100,18 @@ def test_corrections_and_confirmations_become_labels(app_client: TestClient, adm
     corrected = _submit(app_client, description="主播一直让我刷礼物，不刷就骂人")
     app_client.patch(
         f"/api/v1/tickets/{corrected}",
-        json={"category": "content", "subcategory": "host-behavior", "priority": "low"},
+        json={"category": "commercial", "subcategory": "recharge", "priority": "low"},
         headers=admin.headers,
     )
     with db.read() as session:
         labels = {(row.target, row.label, row.source) for row in session.scalars(select(TriageLabel))}
-    assert ("category", "content/host-behavior", "correction") in labels
+    assert ("category", "commercial/recharge", "correction") in labels
     assert ("priority", "low", "correction") in labels
 
     unsure = _submit(app_client, description="嗯，那个，就是有点问题")
-    app_client.patch(f"/api/v1/tickets/{unsure}", json={"category": "other"}, headers=admin.headers)
+    app_client.patch(f"/api/v1/tickets/{unsure}", json={"category": "suggestion"}, headers=admin.headers)
     with db.read() as session:
-        assert session.scalar(select(TriageLabel).where(TriageLabel.label == "other")) is not None
+        assert session.scalar(select(TriageLabel).where(TriageLabel.label == "suggestion")) is not None
 
 
 def _random_rows(n: int, seed: int) -> list[tuple[str, str]]:
@@ -121,26 +122,61 @@ def _random_rows(n: int, seed: int) -> list[tuple[str, str]]:
 
 
 def test_a_new_version_is_activated_only_if_it_is_not_worse(db: Database) -> None:
-    clean = [(f"支付失败 扣款 第{i}次", "pay") for i in range(30)] + [
-        (f"闪退 崩溃 第{i}次", "crash") for i in range(30)
+    clean = [(f"支付失败 扣款 第{i}次", "pay") for i in range(150)] + [
+        (f"闪退 崩溃 第{i}次", "crash") for i in range(150)
     ]
     with db.write() as session:
-        first = triage.train(session, target="category", extra=clean, actor=SYSTEM)
+        first = triage.train(session, target="category", extra=clean, actor=SYSTEM, allow_fewer_classes=True)
     assert first.version == 1 and first.activated  # the starter model knows no "pay"/"crash"
     assert first.new.accuracy == 1.0
+    assert "answers 2 of the active model's 23 classes" in first.note and first.note.endswith("(accepted)")
 
     # Labels that carry no pattern: a model trained on 80% cannot guess the held-back 20%, while
     # the active version (trained, with another seed, on most of them) remembers them.
-    rows = _random_rows(60, seed=3)
+    rows = _random_rows(300, seed=3)
     with db.write() as session:
         triage.train(session, target="category", extra=rows, actor=SYSTEM, seed=1, force=True)
     with db.write() as session:
         worse = triage.train(session, target="category", extra=rows, actor=SYSTEM, seed=2)
     assert worse.version == 3
     assert not worse.activated and worse.new.accuracy < worse.current.accuracy
+    assert worse.note.startswith("not activated: worse than the active model on the held-out rows")
     with db.read() as session:
-        active = [m.version for m in triage.list_models(session) if m.active]
-    assert active == [2]
+        models = triage.list_models(session)
+    assert [m.version for m in models if m.active] == [2]
+    assert next(m for m in models if m.version == 3).note == worse.note
+
+
+def test_a_tiny_model_is_not_activated_and_says_why(db: Database) -> None:
+    # The probe: 24 labels in 3 classes, 6 held out, activated over the whole taxonomy.
+    rows = (
+        [(f"闪退 第{i}次", "technical/crash") for i in range(10)]
+        + [(f"退款 第{i}次", "commercial/refund") for i in range(10)]
+        + [(f"骚扰 第{i}次", "content/harassment") for i in range(4)]
+    )
+    with db.write() as session:
+        result = triage.train(session, target="category", extra=rows, actor=SYSTEM)
+    assert not result.activated
+    assert "held-out set of" in result.note and "(needs 60)" in result.note
+    assert "answers 2 of the active model's 23 classes, missing " in result.note
+    assert "classes with fewer than 10 labels left out: content/harassment (4)" in result.note
+    with db.read() as session:
+        assert not any(m.active for m in triage.list_models(session))
+
+
+def test_urgency_learns_from_priority_labels(db: Database) -> None:
+    rows = (
+        [(f"账号被盗 钱没了 第{i}次", "urgent") for i in range(60)]
+        + [(f"建议 加个功能 第{i}次", "low") for i in range(120)]
+        + [(f"快递 慢 第{i}次", "medium") for i in range(120)]
+    )
+    with db.write() as session:
+        result = triage.train(session, target="urgency", extra=rows, actor=SYSTEM)
+        stored = triage.list_models(session)[-1]
+    assert result.activated, result.note
+    assert set(result.new.per_class) == {"urgent", "not_urgent"}
+    meta = stored.metadata_
+    assert 0 < meta["urgent_threshold"] < 1 and meta["false_urgent_rate"] <= 0.05 and meta["urgent_recall"] == 1.0
 
 
 def test_too_few_labels_is_a_clear_error(db: Database) -> None:
@@ -155,7 +191,7 @@ def test_versions_can_be_restored_through_the_api(app_client: TestClient, admin:
         (f"登录不上 验证码 {i}", "technical/login") for i in range(25)
     ]
     with db.write() as session:
-        triage.train(session, target="category", extra=clean, actor=SYSTEM)
+        triage.train(session, target="category", extra=clean, actor=SYSTEM, force=True)
     models = app_client.get("/api/v1/triage/models", headers=admin.headers).json()
     active = {(m["target"], m["version"]) for m in models if m["active"]}
     assert ("category", 1) in active and ("priority", 0) in active
@@ -224,12 +260,17 @@ def test_cli_train_and_eval(tmp_path: Path) -> None:
     data.write_text("\n".join(rows), encoding="utf-8")
     trained = _cli(tmp_path, "triage", "train", str(data))
     assert trained.returncode == 0, trained.stderr
-    assert "activated" in trained.stdout
+    assert trained.stdout.strip().splitlines()[-1] == "not activated"
+    assert "not activated: held-out set of 8 rows (needs 60)" in trained.stdout
+    forced = _cli(tmp_path, "triage", "train", str(data), "--force", "--allow-fewer-classes")
+    assert forced.returncode == 0, forced.stderr
+    assert "activated by force despite: held-out set of 8 rows" in forced.stdout
+    assert forced.stdout.strip().splitlines()[-1] == "activated"
     evaluated = _cli(tmp_path, "triage", "eval", str(data), "--target", "category")
     assert evaluated.returncode == 0, evaluated.stderr
     last = evaluated.stdout.strip().splitlines()[-1]
     assert last.startswith("accuracy=") and " macro_f1=" in last and last.endswith(" n=40")
     models = _cli(tmp_path, "triage", "models")
-    assert "* category v1" in models.stdout and "  category v0 built-in" in models.stdout
+    assert "* category v2" in models.stdout and "  category v0 built-in" in models.stdout
     wrong = _cli(tmp_path, "triage", "eval", str(tmp_path / "missing.csv"))
     assert wrong.returncode == 2

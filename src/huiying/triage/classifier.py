@@ -166,13 +166,35 @@ class TextClassifier:
             metadata,
         )
 
+    def with_metadata(self, extra: Mapping[str, JsonValue]) -> TextClassifier:
+        """The same model with `extra` added to its metadata."""
+        return TextClassifier(
+            self.features, self._classes, self.coef, self.intercept, self.temperature, {**self._metadata, **extra}
+        )
+
+    def recalibrated(self, texts: Sequence[str], labels: Sequence[str], **extra: JsonValue) -> TextClassifier:
+        """The same model with its temperature fitted on held-out `texts` (labels it knows);
+        e.g. a model trained mostly on other domains, calibrated on in-domain feedback."""
+        column = {label: i for i, label in enumerate(self._classes)}
+        rows = [(t, column[label]) for t, label in zip(texts, labels, strict=True) if label in column]
+        if not rows:
+            raise ValueError("no held-out row has a label this model knows")
+        raw = np.vstack([self._raw(*self.features.transform_one(t)) for t, _ in rows])
+        y = np.fromiter((c for _, c in rows), dtype=np.int64, count=len(rows))
+        temperature = fit_temperature(raw, y)
+        metadata = {**self._metadata, **extra, "temperature": temperature, "calibrated_on": len(rows)}
+        return TextClassifier(self.features, self._classes, self.coef, self.intercept, temperature, metadata)
+
     def scores(self, text: str) -> npt.NDArray[np.float64]:
         """Class probabilities of `text`, in the order of `classes`."""
         return self._probabilities(*self.features.transform_one(text))
 
+    def _raw(self, indices: npt.NDArray[np.int32], values: FloatArray) -> npt.NDArray[np.float64]:
+        raw: npt.NDArray[np.float64] = (values @ self._coef32[indices] + self.intercept).astype(np.float64)
+        return raw
+
     def _probabilities(self, indices: npt.NDArray[np.int32], values: FloatArray) -> npt.NDArray[np.float64]:
-        raw = values @ self._coef32[indices] + self.intercept
-        logits = raw.astype(np.float64) / self.temperature
+        logits = self._raw(indices, values) / self.temperature
         logits -= logits.max()
         exp = np.exp(logits)
         probabilities: npt.NDArray[np.float64] = exp / exp.sum()

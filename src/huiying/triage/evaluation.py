@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -13,6 +14,9 @@ import numpy as np
 class _Labelled(Protocol):
     @property
     def label(self) -> str: ...
+
+    @property
+    def confidence(self) -> float: ...
 
 
 class Predictor(Protocol):
@@ -49,6 +53,8 @@ class EvaluationReport:
     macro_f1: float
     per_class: Mapping[str, ClassMetrics]
     confusions: tuple[Confusion, ...]
+    # Expected calibration error of the confidences (None when only labels were compared).
+    calibration_error: float | None = None
 
 
 @dataclass(frozen=True)
@@ -71,8 +77,78 @@ def evaluate(
     """Predict every text and compare with `labels`."""
     if len(texts) != len(labels):
         raise ValueError("texts and labels differ in length")
-    predicted = [p.label for p in classifier.predict_many(list(texts))]
-    return evaluate_predictions(labels, predicted, top_confusions=top_confusions)
+    predictions = classifier.predict_many(list(texts))
+    predicted = [p.label for p in predictions]
+    report = evaluate_predictions(labels, predicted, top_confusions=top_confusions)
+    correct = [p == t for p, t in zip(predicted, labels, strict=True)]
+    ece = expected_calibration_error([p.confidence for p in predictions], correct)
+    return dataclasses.replace(report, calibration_error=ece)
+
+
+def expected_calibration_error(confidences: Sequence[float], correct: Sequence[bool], *, bins: int = 10) -> float:
+    """How far confidence is from accuracy, weighted over `bins` equal-width confidence bins:
+    0 means "90 % sure" is right 90 % of the time."""
+    if len(confidences) != len(correct):
+        raise ValueError("confidences and outcomes differ in length")
+    if not confidences:
+        raise ValueError("nothing to measure")
+    conf = np.clip(np.asarray(confidences, dtype=np.float64), 0.0, 1.0)
+    hit = np.asarray(correct, dtype=np.float64)
+    which = np.minimum((conf * bins).astype(np.int64), bins - 1)
+    total = 0.0
+    for b in range(bins):
+        members = which == b
+        if members.any():
+            total += float(members.sum()) * abs(float(conf[members].mean()) - float(hit[members].mean()))
+    return total / len(conf)
+
+
+@dataclass(frozen=True)
+class BinaryRates:
+    """A yes/no decision against the truth: recall of the yeses, and the false-yes rate."""
+
+    recall: float
+    false_rate: float  # of the true noes, the share said yes
+    precision: float
+    positives: int
+    negatives: int
+
+
+def binary_rates(probabilities: Sequence[float], truth: Sequence[bool], threshold: float) -> BinaryRates:
+    """The rates of saying yes when probability >= threshold."""
+    said = np.asarray(probabilities, dtype=np.float64) >= threshold
+    true = np.asarray(truth, dtype=bool)
+    positives, negatives = int(true.sum()), int((~true).sum())
+    hits, false = int((said & true).sum()), int((said & ~true).sum())
+    return BinaryRates(
+        recall=hits / positives if positives else 0.0,
+        false_rate=false / negatives if negatives else 0.0,
+        precision=hits / (hits + false) if hits + false else 0.0,
+        positives=positives,
+        negatives=negatives,
+    )
+
+
+def choose_threshold(probabilities: Sequence[float], truth: Sequence[bool], *, max_false_rate: float) -> float:
+    """The threshold with the most recall whose false-yes rate stays within `max_false_rate`:
+    half-way between the lowest probability it lets through and the next one below, so a new
+    text a hair under a held-out one is not decided by the rounding. Choose it on held-out
+    data, never on the set the figures are reported on."""
+    if len(probabilities) != len(truth) or not probabilities:
+        raise ValueError("need as many outcomes as probabilities, at least one")
+    candidates = sorted({float(p) for p in probabilities}, reverse=True)
+    best: int | None = None
+    best_recall = -1.0
+    for i, candidate in enumerate(candidates):
+        rates = binary_rates(probabilities, truth, candidate)
+        if rates.false_rate > max_false_rate:
+            break
+        if rates.recall > best_recall:
+            best, best_recall = i, rates.recall
+    if best is None:  # even the most probable row is a false yes: say yes to nothing seen
+        return 1.0
+    below = candidates[best + 1] if best + 1 < len(candidates) else 0.0
+    return (candidates[best] + below) / 2
 
 
 def evaluate_predictions(

@@ -32,10 +32,26 @@ from huiying.tickets import history, intake, service
 from huiying.tickets.enums import Priority
 from huiying.tickets.models import Ticket
 from huiying.triage import model_store
+from huiying.triage.activation import MIN_PER_CLASS, Verdict, judge, trainable
 from huiying.triage.classifier import TextClassifier
 from huiying.triage.default_rules import default_rule_dicts
-from huiying.triage.engine import TARGETS, Given, LoadedModel, Triage, decide
-from huiying.triage.evaluation import EvaluationReport, evaluate, is_not_worse, stratified_split
+from huiying.triage.engine import (
+    NOT_URGENT,
+    TARGETS,
+    URGENT,
+    Given,
+    LoadedModel,
+    Triage,
+    decide,
+    urgent_probability,
+)
+from huiying.triage.evaluation import (
+    EvaluationReport,
+    binary_rates,
+    choose_threshold,
+    evaluate,
+    stratified_split,
+)
 from huiying.triage.models import ModelVersion, TriageLabel, TriageRule
 from huiying.triage.rules import CompiledRules, Rule, RuleError, RuleSet, load_rules, validate_rule
 from huiying.triage.starter import load_starter
@@ -45,6 +61,8 @@ log = logging.getLogger(__name__)
 TRIAGE = Actor(type=ActorType.BOT, name="triage")
 REFRESH_SECONDS = 5.0
 MIN_LABELS = 20
+# The share of non-urgent tickets an urgency model may call urgent (issue 19's aim: 5 %).
+MAX_FALSE_URGENT = 0.05
 
 
 def triage_text(ticket: Ticket) -> str:
@@ -299,6 +317,7 @@ def install() -> None:
 class TrainResult:
     version: int
     activated: bool
+    note: str  # why it was not activated, or what was accepted
     new: EvaluationReport
     current: EvaluationReport
     current_label: str
@@ -306,12 +325,16 @@ class TrainResult:
 
 
 def labelled_examples(session: Session, target: str) -> list[tuple[str, str]]:
-    """Every stored label of `target`; a text labelled twice keeps its latest label."""
+    """Every stored label of `target`; a text labelled twice keeps its latest label. Urgency
+    learns from the priority labels: urgent, or not."""
+    source = "priority" if target == "urgency" else target
     latest: dict[str, str] = {}
     for text, label in session.execute(
-        select(TriageLabel.text, TriageLabel.label).where(TriageLabel.target == target).order_by(TriageLabel.id)
+        select(TriageLabel.text, TriageLabel.label).where(TriageLabel.target == source).order_by(TriageLabel.id)
     ):
         latest[text] = label
+    if target == "urgency":
+        return [(text, URGENT if label == URGENT else NOT_URGENT) for text, label in latest.items()]
     return list(latest.items())
 
 
@@ -327,7 +350,7 @@ class _Candidate:
 
     target: str
     model: TextClassifier
-    activate: bool
+    verdict: Verdict
     metadata: dict[str, Any]
     new: EvaluationReport
     current: EvaluationReport
@@ -339,24 +362,33 @@ def _gather(session: Session, target: str, extra: Iterable[tuple[str, str]]) -> 
     """The active model and every usable label (plus `extra`): all that training reads."""
     current = active_model(session, target)
     examples = dict(labelled_examples(session, target))
+    if target == "urgency":
+        extra = ((text, URGENT if label == URGENT else NOT_URGENT) for text, label in extra)
     examples.update((text, label) for text, label in extra if text.strip() and label.strip())
-    counts: dict[str, int] = {}
-    for label in examples.values():
-        counts[label] = counts.get(label, 0) + 1
-    usable = {text: label for text, label in examples.items() if counts[label] >= 2}
-    if len(usable) < MIN_LABELS or len(set(usable.values())) < 2:
+    keep, _left_out = trainable(examples.values())
+    usable = {text: label for text, label in examples.items() if label in keep}
+    if len(usable) < MIN_LABELS or len(keep) < 2:
         raise InvalidInput(
-            f"too few labels to train {target}: {len(usable)} usable in {len(set(usable.values()))} classes "
-            f"(need {MIN_LABELS} in 2+ classes, 2+ per class)",
+            f"too few labels to train {target}: {len(usable)} usable in {len(keep)} classes "
+            f"(need {MIN_LABELS} in 2+ classes, {MIN_PER_CLASS}+ per class)",
             code="too_few_labels",
         )
-    return current, usable
+    return current, examples
 
 
 def _fit(
-    target: str, current: LoadedModel, usable: dict[str, str], *, seed: int, tolerance: float, force: bool
+    target: str,
+    current: LoadedModel,
+    examples: dict[str, str],
+    *,
+    seed: int,
+    tolerance: float,
+    force: bool,
+    allow_fewer_classes: bool,
 ) -> _Candidate:
     """Train and compare on the same held-back 20%. CPU only: no session, no transaction."""
+    keep, left_out = trainable(examples.values())
+    usable = {text: label for text, label in examples.items() if label in keep}
     split = stratified_split(list(usable), list(usable.values()), test_fraction=0.2, seed=seed)
     started = time.perf_counter()
     model = TextClassifier.train(
@@ -367,14 +399,30 @@ def _fit(
         extra_metadata={"source": "platform", "labels": len(usable)},
     )
     seconds = time.perf_counter() - started
+    extra: dict[str, Any] = {}
+    if target == "urgency":
+        model, extra = _with_urgent_threshold(model, split.test_texts, split.test_labels)
     new_report = evaluate(model, split.test_texts, split.test_labels)
     current_report = evaluate(current.classifier, split.test_texts, split.test_labels)
+    verdict = judge(
+        new=new_report,
+        current=current_report,
+        new_classes=model.classes,
+        current_classes=current.classifier.classes,
+        left_out=left_out,
+        tolerance=tolerance,
+        force=force,
+        allow_fewer_classes=allow_fewer_classes,
+    )
     metadata: dict[str, Any] = {
         **model.metadata,
+        **extra,
         "n_train": len(split.train_texts),
         "n_test": len(split.test_texts),
         "accuracy": round(new_report.accuracy, 4),
         "macro_f1": round(new_report.macro_f1, 4),
+        "calibration_error": round(new_report.calibration_error or 0.0, 4),
+        "left_out": left_out,
         "training_seconds": round(seconds, 2),
         "compared_with": {
             "model": current.label,
@@ -385,7 +433,7 @@ def _fit(
     return _Candidate(
         target=target,
         model=model,
-        activate=force or is_not_worse(new_report, current_report, tolerance=tolerance),
+        verdict=verdict,
         metadata=metadata,
         new=new_report,
         current=current_report,
@@ -394,19 +442,39 @@ def _fit(
     )
 
 
+def _with_urgent_threshold(
+    model: TextClassifier, texts: list[str], labels: list[str]
+) -> tuple[TextClassifier, dict[str, Any]]:
+    """The urgency model with the P(urgent) threshold that keeps false urgents within
+    MAX_FALSE_URGENT on the held-back rows, and its recall there."""
+    probabilities = [urgent_probability(p) for p in model.predict_many(texts)]
+    truth = [label == URGENT for label in labels]
+    if not any(truth) or all(truth):
+        return model, {}
+    threshold = choose_threshold(probabilities, truth, max_false_rate=MAX_FALSE_URGENT)
+    rates = binary_rates(probabilities, truth, threshold)
+    figures = {
+        "urgent_threshold": round(threshold, 4),
+        "urgent_recall": round(rates.recall, 4),
+        "false_urgent_rate": round(rates.false_rate, 4),
+    }
+    return model.with_metadata(figures), figures
+
+
 def _store(session: Session, candidate: _Candidate, *, actor: Actor) -> TrainResult:
     """Store the candidate as the next version (active if it earned it), audited."""
     target, metadata = candidate.target, candidate.metadata
     version = int(session.scalar(select(func.max(ModelVersion.version)).where(ModelVersion.target == target)) or 0) + 1
-    if candidate.activate:
+    activated = candidate.verdict.activate
+    if activated:
         session.execute(update(ModelVersion).where(ModelVersion.target == target).values(active=False))
     row = ModelVersion(
         target=target,
         version=version,
         data=model_store.to_bytes(candidate.model),
         metadata_=metadata,
-        active=candidate.activate,
-        note="" if candidate.activate else "not activated: worse than the active version on the held-back split",
+        active=activated,
+        note=candidate.verdict.note()[:2000],
         created_at=utcnow(),
         created_by=actor.name[:100],
     )
@@ -418,11 +486,21 @@ def _store(session: Session, candidate: _Candidate, *, actor: Actor) -> TrainRes
         action="triage.model_trained",
         object_type="model",
         object_id=f"{target}-v{version}",
-        after={"activated": candidate.activate, **{k: metadata[k] for k in ("accuracy", "macro_f1", "n_train")}},
+        after={
+            "activated": activated,
+            "note": candidate.verdict.note(),
+            **{k: metadata[k] for k in ("accuracy", "macro_f1", "calibration_error", "n_train")},
+        },
     )
     forget_runtime(session)
     return TrainResult(
-        version, candidate.activate, candidate.new, candidate.current, candidate.current_label, candidate.n_train
+        version,
+        activated,
+        candidate.verdict.note(),
+        candidate.new,
+        candidate.current,
+        candidate.current_label,
+        candidate.n_train,
     )
 
 
@@ -435,12 +513,22 @@ def train(
     seed: int = 0,
     tolerance: float = 0.005,
     force: bool = False,
+    allow_fewer_classes: bool = False,
 ) -> TrainResult:
     """Train a new version on every label (plus `extra`), compare it with the active version on
-    the same held-back 20%, and activate it only if it is not worse (or `force`) — all inside the
-    caller's transaction. The job and the CLI use `train_outside_write` instead."""
-    current, usable = _gather(session, target, extra)
-    return _store(session, _fit(target, current, usable, seed=seed, tolerance=tolerance, force=force), actor=actor)
+    the same held-back 20%, and activate it only if `activation.judge` allows (or `force`) — all
+    inside the caller's transaction. The job and the CLI use `train_outside_write` instead."""
+    current, examples = _gather(session, target, extra)
+    candidate = _fit(
+        target,
+        current,
+        examples,
+        seed=seed,
+        tolerance=tolerance,
+        force=force,
+        allow_fewer_classes=allow_fewer_classes,
+    )
+    return _store(session, candidate, actor=actor)
 
 
 def train_outside_write(
@@ -452,14 +540,23 @@ def train_outside_write(
     seed: int = 0,
     tolerance: float = 0.005,
     force: bool = False,
+    allow_fewer_classes: bool = False,
 ) -> TrainResult:
     """`train`, with the training outside any write transaction: read the labels, train and
     compare with no transaction open (on SQLite a write held that long blocks intake), then store
     the version in one short write. A model activated meanwhile by someone else is simply
     superseded, as if the two had run one after the other."""
     with db.read() as session:
-        current, usable = _gather(session, target, extra)
-    candidate = _fit(target, current, usable, seed=seed, tolerance=tolerance, force=force)
+        current, examples = _gather(session, target, extra)
+    candidate = _fit(
+        target,
+        current,
+        examples,
+        seed=seed,
+        tolerance=tolerance,
+        force=force,
+        allow_fewer_classes=allow_fewer_classes,
+    )
     with db.write() as session:
         return _store(session, candidate, actor=actor)
 

@@ -1,4 +1,4 @@
-"""The starter models a fresh install triages with: category, priority and sentiment.
+"""The starter models a fresh install triages with: category, priority, sentiment and urgency.
 
 Trained by scripts/train_starter_models.py from public labelled data; what they can and cannot
 do is in MODEL_CARD.md beside this file. The files are model_store archives (`<target>.hym`).
@@ -12,7 +12,7 @@ from pathlib import Path
 from huiying.triage import model_store
 from huiying.triage.classifier import TextClassifier
 
-STARTER_TARGETS: tuple[str, ...] = ("category", "priority", "sentiment")
+STARTER_TARGETS: tuple[str, ...] = ("category", "priority", "sentiment", "urgency")
 
 
 def starter_path(target: str) -> Path:
