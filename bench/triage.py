@@ -7,6 +7,7 @@ Data sets (read from --data, default /work/shared/data, never copied into the re
   zh-topic      the same reviews, cat (10 product categories), stratified 80/20 split
 
 Usage: python bench/triage.py [--only banking77 ...] [--limit N] [--data DIR]
+       python bench/triage.py --feedback test     (our written feedback: bench/triage_feedback.py)
 """
 
 from __future__ import annotations
@@ -247,9 +248,19 @@ def main() -> int:
     parser.add_argument("--only", action="append", choices=sorted(DATASETS))
     parser.add_argument("--limit", type=int, help="at most N train and N test rows per set")
     parser.add_argument("--calls", type=int, default=1000, help="predict() calls timed")
+    parser.add_argument(
+        "--feedback",
+        choices=("dev", "test"),
+        help="instead: the whole decision on our written feedback (bench/triage_feedback.py)",
+    )
     args = parser.parse_args()
     if args.calls < 1:
         parser.error("--calls must be positive")
+    if args.feedback:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import triage_feedback
+
+        return triage_feedback.main(["--split", args.feedback, "--calls", str(args.calls)])
     warm_up()
     results = []
     for name in args.only or list(DATASETS):

@@ -194,16 +194,22 @@ def _priority(
     given: Given,
     *,
     min_confidence: float,
+    model_trust: float,
 ) -> FieldDecision:
     if given.priority:
         return FieldDecision(given.priority, 1.0, "given", "set at intake")
     candidates: list[FieldDecision] = []
-    if outcome.priority:
+    model, prediction = models.get("priority"), predictions.get("priority")
+    # A rule's urgent always counts (the high-precision overrides), and so does a rule marked
+    # override_model; other rules' levels only grade what a calibrated, confident priority
+    # model has no firm view on, as for the category.
+    sure = bool(model and prediction and model.trusted and prediction.confidence >= model_trust)
+    rule = outcome.priority
+    if rule and (rule.value == URGENT or rule.override_model or not sure):
         candidates.append(FieldDecision(outcome.priority.value, 1.0, "rule", f"rule {outcome.priority.rule_id}"))
     urgency, said = models.get("urgency"), predictions.get("urgency")
     if urgency and said and (p := urgent_probability(said)) >= urgent_threshold(urgency):
         candidates.append(FieldDecision(URGENT, p, "model", f"{urgency.label} ({p:.2f})"))
-    model, prediction = models.get("priority"), predictions.get("priority")
     if model and prediction and prediction.confidence >= min_confidence and prediction.label in PRIORITY_VALUES:
         graded = _model_decision(model, prediction)
         if graded.value == URGENT and urgency is not None:
@@ -266,7 +272,16 @@ def decide(
         model_trust=model_trust,
     )
     impact = assess(text)
-    priority = _priority(outcome, category.value, impact, models, predictions, given, min_confidence=min_confidence)
+    priority = _priority(
+        outcome,
+        category.value,
+        impact,
+        models,
+        predictions,
+        given,
+        min_confidence=min_confidence,
+        model_trust=model_trust,
+    )
     sentiment = _sentiment(
         outcome,
         models.get("sentiment"),

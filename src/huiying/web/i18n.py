@@ -296,6 +296,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "triage.target.category": ("分类", "Category"),
     "triage.target.priority": ("优先级", "Priority"),
     "triage.target.sentiment": ("情绪", "Sentiment"),
+    "triage.target.urgency": ("紧急与否", "Urgency"),
     "field.sentiment": ("情绪", "sentiment"),
     "field.language": ("语言", "language"),
     "field.needs_refinement": ("待细化分类", "needs refinement"),
