@@ -206,7 +206,7 @@ def _priority(
     sure = bool(model and prediction and model.trusted and prediction.confidence >= model_trust)
     rule = outcome.priority
     if rule and (rule.value == URGENT or rule.override_model or not sure):
-        candidates.append(FieldDecision(outcome.priority.value, 1.0, "rule", f"rule {outcome.priority.rule_id}"))
+        candidates.append(FieldDecision(rule.value, 1.0, "rule", f"rule {rule.rule_id}"))
     urgency, said = models.get("urgency"), predictions.get("urgency")
     if urgency and said and (p := urgent_probability(said)) >= urgent_threshold(urgency):
         candidates.append(FieldDecision(URGENT, p, "model", f"{urgency.label} ({p:.2f})"))
