@@ -53,6 +53,7 @@ PURE_MODULES = {
     "huiying.assignment.modes",
     "huiying.calendars.business_time",
     "huiying.channels.email.charsets",
+    "huiying.channels.email.compose",
     "huiying.channels.email.html_text",
     "huiying.channels.email.noise",
     "huiying.channels.email.parse",

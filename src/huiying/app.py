@@ -19,6 +19,7 @@ from huiying.assignment.api import router as assignment_router
 from huiying.audit.api import router as audit_router
 from huiying.calendars.api import router as calendars_router
 from huiying.categories.api import router as categories_router
+from huiying.channels.email.api import router as mail_router
 from huiying.config import MIB, Settings, get_settings
 from huiying.db import Database
 from huiying.http import errors
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         jobs_router,
         calendars_router,
         assignment_router,
+        mail_router,
     ):
         app.include_router(router, responses=errors.ERROR_RESPONSES)
     for router in (

@@ -38,6 +38,8 @@ sla_app = typer.Typer(help="Service-level targets: due times, the sweep.", no_ar
 app.add_typer(sla_app, name="sla")
 calendar_app = typer.Typer(help="The working calendar: holidays and 调休 make-up days.", no_args_is_help=True)
 app.add_typer(calendar_app, name="calendar")
+mail_app = typer.Typer(help="Email in: import .eml and mbox files.", no_args_is_help=True)
+app.add_typer(mail_app, name="mail")
 
 ADMIN_EMAIL = "admin@huiying.local"
 
@@ -664,6 +666,34 @@ def calendar_load(file: Annotated[Path, typer.Argument(help="UTF-8 CSV `date,kin
         typer.echo(line)
     years = ",".join(str(y) for y in summary.years)
     typer.echo(f"loaded years={years} added={summary.added} changed={summary.changed} removed={summary.removed}")
+
+
+@mail_app.command("import")
+def mail_import(
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help=".eml files, mbox files or folders of them")],
+    show_source: Annotated[
+        bool, typer.Option(help="start each line with the file (mbox: file#n) it came from")
+    ] = False,
+) -> None:
+    """Take mail in as if it had arrived: one line per mail (the ticket number, or
+    `quarantined: <reason>`), then `imported=N threaded=N quarantined=N failed=N`; exit 1 when
+    a mail failed. Each mail is its own transaction: one bad mail never loses the others."""
+    from huiying.channels.email import importer
+    from huiying.channels.email import service as mail
+
+    settings = get_settings()
+    database = _database()
+    tally = mail.Tally()
+    for found in importer.read_paths(paths):
+        if found.error is not None:
+            outcome = mail.ImportOutcome("failed", reason=f"{found.source}: {found.error}")
+        else:
+            outcome = mail.import_one(database, found.raw, source=found.source, settings=settings)
+        tally.add(outcome)
+        typer.echo(f"{found.source}\t{outcome.line()}" if show_source else outcome.line())
+    typer.echo(tally.line())
+    if tally.failed:
+        raise typer.Exit(1)
 
 
 def main() -> None:

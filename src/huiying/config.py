@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     # ?starttls=1 (STARTTLS). Unset: mail is not sent (deliveries say so).
     smtp_url: str | None = None
     mail_from: str = "support@localhost"
+    # Inbound mail: a sender with more new tickets than this in an hour (by the mails' dates) has
+    # the next ones quarantined as a flood; 0 turns the limit off.
+    mail_flood_per_hour: int = Field(default=20, ge=0)
     session_ttl_hours: int = Field(default=12, gt=0)
 
     # Triage: below min_confidence a category goes to a person; a model whose confidence was
@@ -99,6 +102,11 @@ class Settings(BaseSettings):
     @property
     def attachments_dir(self) -> Path:
         return self.data_dir / "attachments"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        """Raw mail that could not be taken in, one file per mail (channels/email/quarantine.py)."""
+        return self.data_dir / "quarantine"
 
     @property
     def trusted_proxies(self) -> tuple[str, ...]:

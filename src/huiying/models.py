@@ -5,6 +5,7 @@ from huiying.alerts.models import AlertDelivery, AlertRobot, AlertRobotTeam
 from huiying.audit.models import AuditEntry, AuditHead
 from huiying.calendars.models import CalendarDay, CalendarYear, WorkSchedule
 from huiying.categories.models import Category
+from huiying.channels.email.models import MailMessage, MailQuarantine
 from huiying.channels.models import MessageDelivery
 from huiying.db import Base
 from huiying.jobs.models import OutboxJob, PeriodicJob
@@ -42,6 +43,8 @@ __all__ = [
     "Freeze",
     "IntakeKey",
     "Macro",
+    "MailMessage",
+    "MailQuarantine",
     "Message",
     "MessageDelivery",
     "ModelVersion",

@@ -41,6 +41,15 @@ def configure(settings: Settings) -> None:
     from huiying.alerts import mail as alert_mail
 
     alert_mail.configure(smtp_url=settings.smtp_url, mail_from=settings.mail_from)
+    from huiying.channels.email import outbound as email_outbound
+
+    email_outbound.configure(
+        smtp_url=settings.smtp_url,
+        mail_from=settings.mail_from,
+        base_url=settings.base_url,
+        secret_key=settings.resolved_secret_key if settings.smtp_url else "",
+        timezone=settings.timezone,
+    )
 
 
 def install_filters() -> None:
@@ -68,6 +77,9 @@ def install_handlers() -> None:
     sla_followups.install()  # a reopened ticket asks for the supervisor's review
     assignment.install()  # a person of the chosen team, by the team's (or the rule's) mode
     sla.install()  # the targets follow the priority, category, team and group chosen above
+    from huiying.channels.email import notices as email_notices
+
+    email_notices.install()  # the acknowledgement of a mail: after everything that may tag it
 
 
 def install_jobs() -> None:

@@ -113,6 +113,15 @@ class World:
         assert created.status_code == 201, created.text
         return int(created.json()["id"])
 
+    def quarantine_id(self) -> int:
+        """An open entry of the mail quarantine (a mail that is no mail), fresh for each case."""
+        from huiying.channels.email.service import import_one
+
+        raw = f"not a mail {uuid.uuid4()}".encode()
+        outcome = import_one(self.db, raw, source="matrix", settings=self.client.app.state.settings)
+        assert outcome.quarantine_id is not None, outcome
+        return outcome.quarantine_id
+
     def api_key_id(self) -> int:
         answer = self.client.post(
             "/api/v1/api-keys",
@@ -433,6 +442,16 @@ CASES = [
         "/api/v1/alerts/robots/{robot_id}",
         {AD},
         lambda w, o: ("", f"/api/v1/alerts/robots/{w.robot_id()}", {}),
+    ),
+    Case("GET", "/api/v1/mail/quarantine", {AD}, _fixed("/api/v1/mail/quarantine")),
+    *(
+        Case(
+            "POST",
+            f"/api/v1/mail/quarantine/{{entry_id}}/{action}",
+            {AD},
+            lambda w, o, action=action: ("", f"/api/v1/mail/quarantine/{w.quarantine_id()}/{action}", {}),
+        )
+        for action in ("retry", "ticket", "drop")
     ),
     Case("GET", "/api/v1/calendars", {AD}, _fixed("/api/v1/calendars")),
     Case(

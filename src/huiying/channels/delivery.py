@@ -6,6 +6,10 @@ reloads each row by id, re-checks it and calls the sender outside any transactio
 does it mark the row `sent`. A row that is `sent` or `suppressed` is never sent again, so the
 job is safe to run twice. A failure is retried by the job machinery with its backoff; the row
 stays `queued` with the error until the last attempt, then turns `failed`.
+
+Notices about a ticket that answer no message of its own (the acknowledgement of a mail, a
+status change) go the same way: `queue_notice` enqueues the same job with the notice's key, and
+the job makes its rows (once per ticket, channel and key) before sending them.
 """
 
 from __future__ import annotations
@@ -19,12 +23,13 @@ from sqlalchemy.orm import Session
 
 from huiying import events, jobs
 from huiying.channels import plan, registry
-from huiying.channels.base import Delivered, Outgoing
+from huiying.channels.base import Delivered, DeliveryFailed, Outgoing
 from huiying.channels.models import MessageDelivery
 from huiying.db import Database
 from huiying.jobs.outbox import MAX_ATTEMPTS
 from huiying.kit.actor import SYSTEM
 from huiying.kit.clock import utcnow
+from huiying.kit.sql import dialect_insert
 from huiying.tickets import history
 from huiying.tickets.enums import Delivery, MessageKind
 from huiying.tickets.models import Message, Ticket
@@ -69,6 +74,16 @@ def _plan_rows(session: Session, ticket: Ticket, message_id: int) -> None:
     session.flush()
 
 
+def queue_notice(session: Session, *, ticket_id: int, kind: str, key: str, channels: list[str]) -> None:
+    """Send the user a notice about their ticket (`kind`: "received", "resolved"…) through
+    `channels` after this transaction commits; `key` makes it once per ticket and channel.
+
+    Only the job is queued here: a new ticket is not written yet while its TicketCreated
+    handlers run, so its rows cannot be; the job makes them, then sends them like a reply's."""
+    payload = {"ticket_id": ticket_id, "notice": key, "kind": kind, "channels": channels}
+    jobs.enqueue(session, JOB, payload)
+
+
 # --- the job ------------------------------------------------------------------------------------
 
 
@@ -82,7 +97,11 @@ class _Claimed:
 
 
 def deliver_message(db: Database, payload: dict[str, Any]) -> None:
-    """Send every unsent delivery of message `payload["message_id"]`; raise if one must retry."""
+    """Send every unsent delivery of message `payload["message_id"]` (or of the notice
+    `payload["notice"]` on ticket `payload["ticket_id"]`); raise if one must retry."""
+    if "notice" in payload:
+        _deliver_all(db, _notice_rows(db, payload))
+        return
     message_id = int(payload["message_id"])
     _plan_if_missing(db, message_id)
     with db.read() as session:
@@ -93,9 +112,39 @@ def deliver_message(db: Database, payload: dict[str, Any]) -> None:
                 .order_by(MessageDelivery.id)
             )
         )
+    _deliver_all(db, ids)
+
+
+def _deliver_all(db: Database, ids: list[int]) -> None:
     errors = [error for error in (_deliver_one(db, delivery_id) for delivery_id in ids) if error]
     if errors:
         raise RuntimeError("; ".join(errors))  # the outbox retries with its backoff
+
+
+def _notice_rows(db: Database, payload: dict[str, Any]) -> list[int]:
+    """The notice's unsent rows, made on its first run (a second run finds them made)."""
+    ticket_id, key = int(payload["ticket_id"]), str(payload["notice"])
+    with db.write() as session:
+        if session.get(Ticket, ticket_id) is None:
+            return []  # erased since
+        now = utcnow()
+        for channel in payload.get("channels") or []:
+            values = {"ticket_id": ticket_id, "channel": str(channel), "kind": str(payload["kind"])}
+            session.execute(
+                dialect_insert(session, MessageDelivery)
+                .values(**values, message_id=None, notice_key=key, created_at=now)
+                .on_conflict_do_nothing(index_elements=["ticket_id", "channel", "notice_key"])
+            )
+        query = (
+            select(MessageDelivery.id)
+            .where(
+                MessageDelivery.ticket_id == ticket_id,
+                MessageDelivery.notice_key == key,
+                MessageDelivery.status.in_(("queued", "failed")),
+            )
+            .order_by(MessageDelivery.id)
+        )
+        return list(session.scalars(query))
 
 
 def _plan_if_missing(db: Database, message_id: int) -> None:
@@ -126,7 +175,8 @@ def _deliver_one(db: Database, delivery_id: int) -> str | None:
     try:
         result = sender.deliver(claimed.outgoing)
     except Exception as exc:  # noqa: BLE001 - any sender failure is recorded and retried
-        error = f"{type(exc).__name__}: {exc}"[:2000]
+        # A sender's DeliveryFailed says what went wrong in its own words already.
+        error = (str(exc) if isinstance(exc, DeliveryFailed) else f"{type(exc).__name__}: {exc}")[:2000]
         _record_failure(db, claimed, error)
         return f"{claimed.channel}: {error}"
     _record_sent(db, claimed, result, via=sender.name)
@@ -144,20 +194,25 @@ def _claim(db: Database, delivery_id: int) -> _Claimed | Literal["busy"] | None:
         if row.sending_until is not None and row.sending_until > now:
             return BUSY
         row.sending_until = now + SENDING_LEASE
-        message = session.get(Message, row.message_id)
+        # A notice has no message: its words are the channel's own (templates), so it goes out
+        # with message_id 0 and no text.
+        message = session.get(Message, row.message_id) if row.message_id is not None else None
         ticket = session.get(Ticket, row.ticket_id)
-        if message is None or ticket is None:
+        if ticket is None or (message is None and row.message_id is not None):
             return None
         row.attempts += 1
         outgoing = Outgoing(
             delivery_id=row.id,
-            message_id=message.id,
+            message_id=message.id if message else 0,
             number=ticket.number,
             kind=row.kind,
-            text=message.body,
+            text=message.body if message else "",
             user_id=ticket.user_id,
             contact=ticket.contact_plain(),
         )
+        prepare = registry.preparer_for(row.channel)
+        if prepare is not None:
+            outgoing = prepare(session, row, outgoing)
         return _Claimed(
             delivery_id=row.id, ticket_id=ticket.id, channel=row.channel, attempts=row.attempts, outgoing=outgoing
         )
@@ -172,7 +227,8 @@ def _finish(session: Session, claimed: _Claimed, **values: Any) -> bool:
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    _summarise(session, claimed.outgoing.message_id)
+    if claimed.outgoing.message_id:  # a notice has no message to sum up
+        _summarise(session, claimed.outgoing.message_id)
     return True
 
 
@@ -200,11 +256,21 @@ def _record_sent(db: Database, claimed: _Claimed, result: Delivered, *, via: str
             _event(session, claimed, "reply_delivered", data)
 
 
+# What the timeline says of a notice (the acknowledgement, a status change): it is no reply.
+_NOTICE_ACTIONS = {
+    "reply_delivered": "notice_delivered",
+    "reply_not_sent": "notice_not_sent",
+    "reply_failed": "notice_failed",
+}
+
+
 def _event(session: Session, claimed: _Claimed, action: str, data: dict[str, Any]) -> None:
     ticket = session.get_one(Ticket, claimed.ticket_id)
-    history.record(
-        session, ticket=ticket, actor=SYSTEM, action=action, data={"message_id": claimed.outgoing.message_id, **data}
-    )
+    if not claimed.outgoing.message_id:
+        action, data = _NOTICE_ACTIONS[action], {"kind": claimed.outgoing.kind, **data}
+    else:
+        data = {"message_id": claimed.outgoing.message_id, **data}
+    history.record(session, ticket=ticket, actor=SYSTEM, action=action, data=data)
 
 
 def _summarise(session: Session, message_id: int) -> None:
@@ -234,12 +300,13 @@ def for_messages(session: Session, message_ids: list[int]) -> dict[int, list[Mes
     )
     found: dict[int, list[MessageDelivery]] = {}
     for row in rows:
-        found.setdefault(row.message_id, []).append(row)
+        if row.message_id is not None:  # always: the query asks for messages' rows
+            found.setdefault(row.message_id, []).append(row)
     return found
 
 
 def for_ticket(session: Session, ticket: Ticket) -> list[MessageDelivery]:
-    """Every delivery of the ticket's replies, oldest first."""
+    """Every delivery of the ticket's replies and notices, oldest first."""
     query = select(MessageDelivery).where(MessageDelivery.ticket_id == ticket.id).order_by(MessageDelivery.id)
     return list(session.scalars(query))
 

@@ -18,20 +18,30 @@ class MessageDelivery(Base):
     __table_args__ = (
         # One row per message and channel: a replayed reply or a second job run adds nothing.
         UniqueConstraint("message_id", "channel"),
+        # A notice about the ticket (the acknowledgement, a status change) has no message of its
+        # own: its key makes it once per ticket and channel (migration 0024).
+        UniqueConstraint("ticket_id", "channel", "notice_key"),
         Index("ix_deliveries_ticket_id_id", "ticket_id", "id"),
+        # A bounce or an answer names the Message-ID we sent: it finds its delivery here.
+        Index("ix_deliveries_mail_message_id", "mail_message_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
-    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    # The reply it sends; None for a notice about the ticket (then `notice_key` says which).
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(16))  # email, portal, inapp, phone, offline, wechat…
-    kind: Mapped[str] = mapped_column(String(16))  # what is sent: "reply"
+    kind: Mapped[str] = mapped_column(String(16))  # what is sent: "reply", "received", "resolved"…
+    notice_key: Mapped[str | None] = mapped_column(String(32))  # e.g. "received", "resolved:0"
     status: Mapped[str] = mapped_column(String(12), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Why it was not sent (a code the pages translate) and the error in plain words.
     reason: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(Text)
     external_id: Mapped[str | None] = mapped_column(String(255))  # the channel's own id, if any
+    # The Message-ID of the mail (without <>), taken when it is first claimed and kept across
+    # retries, so a bounce or a reply matches it even if recording the send was lost.
+    mail_message_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set while a run is sending it: a second run (a duplicate job, a stale-job recovery) waits

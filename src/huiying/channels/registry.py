@@ -6,18 +6,40 @@ Senders register at start-up when they are configured; a channel without one is 
 
 from __future__ import annotations
 
-from huiying.channels.base import ChannelAdapter
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from huiying.channels.base import ChannelAdapter, Outgoing
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from huiying.channels.models import MessageDelivery
+
+# A channel that needs more than the text to send (email: the threading headers, the user's
+# language, the due times) turns the plain Outgoing into its own while the delivery is claimed,
+# inside that transaction; its sender then works from those values alone, outside any.
+Prepare = Callable[["Session", "MessageDelivery", Outgoing], Outgoing]
 
 _senders: dict[str, ChannelAdapter] = {}
+_preparers: dict[str, Prepare] = {}
 
 
-def register(channel: str, adapter: ChannelAdapter | None) -> None:
-    """Let `adapter` send the replies that go out through `channel`; None removes it."""
+def register(channel: str, adapter: ChannelAdapter | None, *, prepare: Prepare | None = None) -> None:
+    """Let `adapter` send the replies that go out through `channel` (with `prepare`, if it needs
+    more than the text); None removes both."""
+    _preparers.pop(channel, None)
     if adapter is None:
         _senders.pop(channel, None)
-    else:
-        _senders[channel] = adapter
+        return
+    _senders[channel] = adapter
+    if prepare is not None:
+        _preparers[channel] = prepare
 
 
 def sender_for(channel: str) -> ChannelAdapter | None:
     return _senders.get(channel)
+
+
+def preparer_for(channel: str) -> Prepare | None:
+    return _preparers.get(channel)

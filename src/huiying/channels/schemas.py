@@ -12,7 +12,7 @@ from huiying.channels.models import MessageDelivery
 
 class DeliveryOut(BaseModel):
     id: int
-    message_id: int
+    message_id: int | None  # None for a notice about the ticket (an acknowledgement, a status change)
     channel: str
     kind: str
     status: Literal["queued", "sent", "failed", "suppressed"]

@@ -28,7 +28,7 @@ from huiying.macros import service as macros
 from huiying.macros.render import VARIABLES
 from huiying.triage import service as triage
 from huiying.triage.engine import TARGETS
-from huiying.web import admin_alerts, admin_calendar, admin_routing
+from huiying.web import admin_alerts, admin_calendar, admin_mail, admin_routing
 from huiying.web.auth import Page, StaffPage, render
 from huiying.web.forms import CleanFormRoute
 from huiying.web.wording import refused
@@ -38,6 +38,7 @@ router = APIRouter(include_in_schema=False, route_class=CleanFormRoute)
 router.include_router(admin_routing.router)
 router.include_router(admin_calendar.router)
 router.include_router(admin_alerts.router)
+router.include_router(admin_mail.router)
 
 TABS = ("teams", "staff", "categories", "macros", "triage", "jobs")
 

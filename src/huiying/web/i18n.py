@@ -515,6 +515,57 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "alerts.none": ("尚未配置机器人", "No robots yet"),
     "alerts.add": ("添加机器人", "Add a robot"),
     "alerts.delete": ("删除", "Remove"),
+    # the mail quarantine (web/admin_mail.py)
+    "admin.mail": ("邮件隔离", "Mail quarantine"),
+    "mail.title": ("无法导入的邮件", "Mail that could not be taken in"),
+    "mail.hint": (
+        "无法解析的邮件和同一发件人一小时内过多的新邮件（刷屏）保存在这里，原始邮件不会丢失。"
+        "可以重试导入（例如解析器更新后，或确认不是刷屏），把原文直接建成工单，或丢弃（删除原始邮件；再次收到同一封邮件时视为重复）。",
+        "Mail that could not be parsed, and new mail over a sender's hourly limit (a flood), waits here with its "
+        "raw bytes: nothing is lost. Retry it (after a parser fix, or when the flood was real mail), make a ticket "
+        "of it as it is, or drop it (the raw mail is deleted; the same mail fetched again counts as a replay).",
+    ),
+    "mail.show.open": ("待处理", "Open"),
+    "mail.show.all": ("全部", "All"),
+    "mail.when": ("收到时间", "Received"),
+    "mail.mail": ("邮件", "Mail"),
+    "mail.reason": ("原因", "Reason"),
+    "mail.status": ("状态", "Status"),
+    "mail.none": ("没有隔离的邮件", "No quarantined mail"),
+    "mail.attempts": ("已尝试 {n} 次", "{n} attempts"),
+    "mail.status.open": ("待处理", "open"),
+    "mail.status.retried": ("已重新导入", "taken in"),
+    "mail.status.ticketed": ("已建工单", "made a ticket"),
+    "mail.status.dropped": ("已丢弃", "dropped"),
+    "mail.retry": ("重试", "Retry"),
+    "mail.retry.hint": ("重新导入这封邮件", "Take this mail in again"),
+    "mail.ticket": ("建工单", "Make a ticket"),
+    "mail.ticket.hint": ("用邮件原文建一个工单", "Make a ticket of the mail's raw text"),
+    "mail.drop": ("丢弃", "Drop"),
+    "mail.drop.hint": ("删除原始邮件", "Delete the raw mail"),
+    "mail.still_quarantined": ("仍然无法导入，原因已更新", "It still cannot be taken in; the reason is updated"),
+    "err.quarantine_resolved": ("这封邮件已经处理过了", "This mail was dealt with already"),
+    "err.quarantine_raw_missing": ("原始邮件已不在服务器上", "The raw mail is no longer kept"),
+    "err.mail_taken_already": (
+        "这封邮件已经导入过，请改用重试查看去向",
+        "This mail was taken in already; retry it to see where",
+    ),
+    "event.mail_noise": (
+        "收到自动回复或群发邮件（不作回复）",
+        "An automatic reply or list mail came in (not answered)",
+    ),
+    "event.mail_delayed": (
+        "邮件投递延迟（对方服务器稍后重试）",
+        "Mail delivery is delayed (the receiving server retries)",
+    ),
+    "event.mail_follow_up": (
+        "用户就已关闭的工单来信，已新建本工单",
+        "The user wrote about a closed ticket: this ticket was made for it",
+    ),
+    "event.mail_attachments_skipped": (
+        "部分附件超出大小或数量限制，未保存",
+        "Some attachments were over the size or count limit and were not kept",
+    ),
     "calendar.title": ("工作日历：节假日与调休", "Working calendar: holidays and make-up working days"),
     "calendar.hint": (
         "SLA 按工作日历计时。每年国务院办公厅发布次年节假日安排后，请在此上传（CSV：date,kind,name；"

@@ -1,0 +1,63 @@
+"""The automatic mails of an email ticket: the acknowledgement of the user's mail (its number and
+when to expect an answer) and a notice when the ticket is resolved, or closed without that.
+
+Both are delivery rows sent by the delivery job after the commit (channels/delivery.py
+`queue_notice`), once per ticket (a notice per resolution: reopened and resolved again is news).
+Never for mail no person wrote: a ticket tagged as spam or as an auto-reply, bounce or list
+mail by the inbound side gets nothing automatic — answering robots is how mail loops start.
+And only for a ticket made from a mail (its Message-ID is the ticket's `source_ref`): a ticket
+typed in under channel "email" by staff or an integration has no mail to acknowledge; its
+replies still go out by email.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from huiying import events
+from huiying.channels import delivery
+from huiying.tickets import intake
+from huiying.tickets.enums import Channel, Status
+from huiying.tickets.models import Ticket
+
+CHANNEL = Channel.EMAIL.value
+# The inbound side's words for mail no person wrote (noise.Kind), as tags on a ticket.
+NEVER_ANSWER_TAGS = frozenset({"spam", "auto_reply", "auto-reply", "bounce", "list"})
+
+
+def wants_automatic_mail(ticket: Ticket) -> bool:
+    """An email ticket made from a person's mail, with an address to write back to."""
+    return (
+        ticket.channel == CHANNEL
+        and bool(ticket.source_ref)
+        and "@" in (ticket.contact_masked or "")  # the masked address keeps its "@"
+        and not NEVER_ANSWER_TAGS.intersection(ticket.tags)
+    )
+
+
+def _on_created(session: Session, event: events.Event) -> None:
+    assert isinstance(event, events.TicketCreated)
+    if event.channel != CHANNEL:
+        return
+    ticket = intake.being_created(session, event.ticket_id)
+    if ticket is not None and wants_automatic_mail(ticket):
+        delivery.queue_notice(session, ticket_id=ticket.id, kind="received", key="received", channels=[CHANNEL])
+
+
+def _on_status(session: Session, event: events.Event) -> None:
+    assert isinstance(event, events.StatusChanged)
+    # Resolved is news; closed is news only when nobody said "resolved" first (the usual close
+    # after a resolution, by the user or the sweep, would be a second mail saying the same).
+    if not (event.new == Status.RESOLVED or (event.new == Status.CLOSED and event.old != Status.RESOLVED)):
+        return
+    ticket = session.get(Ticket, event.ticket_id)
+    if ticket is None or not wants_automatic_mail(ticket):
+        return
+    key = f"{event.new}:{ticket.reopen_count}"
+    delivery.queue_notice(session, ticket_id=ticket.id, kind=event.new, key=key, channels=[CHANNEL])
+
+
+def install() -> None:
+    """Subscribe after the other intake handlers: routing may tag the ticket before this looks."""
+    events.subscribe_in_transaction(events.TicketCreated, _on_created)
+    events.subscribe_in_transaction(events.StatusChanged, _on_status)
