@@ -86,9 +86,17 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         elif settings.embedded_jobs:
             runner = EmbeddedRunner(database)
             runner.start()
+        mail_watchers = None
+        if settings.imap_url and settings.imap_idle and runner is not None:
+            from huiying.channels.email.imap import Watchers
+
+            mail_watchers = Watchers(database, settings)
+            mail_watchers.start()  # IDLE: mail within seconds; the mail_poll job polls every minute anyway
         try:
             yield
         finally:
+            if mail_watchers is not None:
+                mail_watchers.stop()
             if runner is not None:
                 runner.stop()
             outbox.dispatcher = None

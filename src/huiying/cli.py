@@ -9,13 +9,16 @@ import secrets
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from huiying.config import Settings, get_settings
 from huiying.db import Database
 from huiying.kit.actor import Actor, ActorType
+
+if TYPE_CHECKING:
+    from huiying.channels.email.service import ImportOutcome
 
 app = typer.Typer(help="Huiying (回应): user-feedback handling.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -38,7 +41,7 @@ sla_app = typer.Typer(help="Service-level targets: due times, the sweep.", no_ar
 app.add_typer(sla_app, name="sla")
 calendar_app = typer.Typer(help="The working calendar: holidays and 调休 make-up days.", no_args_is_help=True)
 app.add_typer(calendar_app, name="calendar")
-mail_app = typer.Typer(help="Email in: import .eml and mbox files.", no_args_is_help=True)
+mail_app = typer.Typer(help="Email in: import .eml and mbox files, poll the mailbox.", no_args_is_help=True)
 app.add_typer(mail_app, name="mail")
 
 ADMIN_EMAIL = "admin@huiying.local"
@@ -690,10 +693,84 @@ def mail_import(
         else:
             outcome = mail.import_one(database, found.raw, source=found.source, settings=settings)
         tally.add(outcome)
-        typer.echo(f"{found.source}\t{outcome.line()}" if show_source else outcome.line())
+        _echo_mail(found.source, outcome, show_source=show_source)
     typer.echo(tally.line())
     if tally.failed:
         raise typer.Exit(1)
+
+
+def _echo_mail(source: str, outcome: ImportOutcome, *, show_source: bool) -> None:
+    """A mail's line of `mail import` and `mail poll` (an ImportOutcome of channels/email/service.py)."""
+    typer.echo(f"{source}\t{outcome.line()}" if show_source else outcome.line())
+
+
+@mail_app.command("poll")
+def mail_poll(
+    show_source: Annotated[
+        bool, typer.Option(help="start each line with the mail's IMAP URL (password left out)")
+    ] = False,
+) -> None:
+    """One poll of the configured mailbox (HUIYING_IMAP_URL) now: one line per new mail, as
+    `mail import` prints them, then the same totals line; a mail is marked on the server only
+    after its ticket is committed. Exit 1 when a mail failed or the mailbox could not be read,
+    2 when no mailbox is configured."""
+    from huiying.channels.email import imap
+
+    settings = get_settings()
+    try:
+        boxes = imap.mailboxes(settings)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    if not boxes:
+        _fail("HUIYING_IMAP_URL is not set: there is no mailbox to poll", 2)
+    result = imap.poll(
+        _database(),
+        boxes,
+        settings=settings,
+        on_mail=lambda source, outcome: _echo_mail(source, outcome, show_source=show_source),
+    )
+    for error in result.errors:
+        typer.echo(error, err=True)
+    typer.echo(result.tally.line())
+    if result.tally.failed or result.errors:
+        raise typer.Exit(1)
+
+
+@mail_app.command("watch")
+def mail_watch() -> None:
+    """Wait on the mailbox's IDLE and poll whenever new mail arrives, until stopped (Ctrl-C):
+    for a process of its own; `serve` does it already when it runs the jobs itself."""
+    import logging
+    import threading
+    import time
+
+    from huiying import logs
+    from huiying.channels.email import imap
+
+    settings = get_settings()
+    logs.configure(settings.log_level)
+    try:
+        boxes = imap.mailboxes(settings)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    if not boxes:
+        _fail("HUIYING_IMAP_URL is not set: there is no mailbox to watch", 2)
+    database = _database()
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=imap.watch, args=(database, box), kwargs={"settings": settings, "stop": stop})
+        for box in boxes
+    ]
+    for thread in threads:
+        thread.start()
+    logging.getLogger("huiying.mail").info("watching %s", ", ".join(box.display for box in boxes))
+    try:
+        while any(thread.is_alive() for thread in threads):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
 
 
 def main() -> None:

@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     # Inbound mail: a sender with more new tickets than this in an hour (by the mails' dates) has
     # the next ones quarantined as a flood; 0 turns the limit off.
     mail_flood_per_hour: int = Field(default=20, ge=0)
+    # The mailbox polled into tickets (channels/email/imap.py): imap://user:pass@host:port/INBOX,
+    # imaps://… (implicit TLS), ?starttls=1, ?move=FOLDER. Unset: no polling. Out of the repr:
+    # it holds the mailbox's password.
+    imap_url: str | None = Field(default=None, repr=False)
+    # Long-running processes also wait on IDLE where the server has it, for mail within seconds
+    # (the mail_poll job polls every minute either way).
+    imap_idle: bool = True
     session_ttl_hours: int = Field(default=12, gt=0)
 
     # Triage: below min_confidence a category goes to a person; a model whose confidence was

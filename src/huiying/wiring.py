@@ -50,6 +50,9 @@ def configure(settings: Settings) -> None:
         secret_key=settings.resolved_secret_key if settings.smtp_url else "",
         timezone=settings.timezone,
     )
+    from huiying.channels.email import imap as email_imap
+
+    email_imap.configure(settings)
 
 
 def install_filters() -> None:
@@ -111,3 +114,6 @@ def install_jobs() -> None:
     from huiying.assignment import service as assignment
 
     assignment.register_jobs()
+    from huiying.channels.email import imap as email_imap
+
+    email_imap.register_jobs()  # mail_poll: HUIYING_IMAP_URL every minute
