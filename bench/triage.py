@@ -35,6 +35,7 @@ from huiying.triage.classifier import TextClassifier
 from huiying.triage.evaluation import (
     evaluate,
     evaluate_predictions,
+    expected_calibration_error,
     format_report,
     stratified_split,
 )
@@ -153,11 +154,7 @@ def calibration(model: TextClassifier, texts: list[str], labels: list[str]) -> s
     predictions = model.predict_many(texts)
     confidence = np.array([p.confidence for p in predictions])
     correct = np.array([p.label == y for p, y in zip(predictions, labels, strict=True)])
-    ece = 0.0
-    for low in np.linspace(0.0, 1.0, 10, endpoint=False):
-        in_bin = (confidence > low) & (confidence <= low + 0.1)
-        if in_bin.any():
-            ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    ece = expected_calibration_error(confidence.tolist(), correct.tolist())
     kept = confidence >= 0.8
     kept_acc = correct[kept].mean() if kept.any() else float("nan")
     return (

@@ -116,7 +116,8 @@ def report(split: str, calls: int) -> int:
         f"{sum(r['priority'] == 'urgent' for r in rows)} urgent)"
     )
     cards: dict[str, Scorecard] = {}
-    for name, decider in deciders().items():
+    chosen = deciders()
+    for name, decider in chosen.items():
         cards[name] = card = score(rows, decider)
         print(f"  {name:<12} {card.summary()}")
         for lang in ("zh", "en"):
@@ -124,7 +125,7 @@ def report(split: str, calls: int) -> int:
             print(f"    {lang}: {score(sub, decider).summary()}")
     hard = [r for r in rows if r.get("hard_negative")]
     if hard:
-        print(f"  hard negatives, combined: {score(hard, deciders()['combined']).summary()}")
+        print(f"  hard negatives, combined: {score(hard, chosen['combined']).summary()}")
     starter_figures(rows)
     combined = cards["combined"]
     for title, part in (
@@ -136,7 +137,7 @@ def report(split: str, calls: int) -> int:
         print(f"\n  combined, {title}:")
         print(indented(format_report(part)))
     texts = [r["text"] for r in rows]
-    p50, p99 = latency(deciders()["combined"], texts, calls)
+    p50, p99 = latency(chosen["combined"], texts, calls)
     print(f"\n  one combined decision: p50 {p50:.2f} ms, p99 {p99:.2f} ms ({calls} calls)")
     return 0
 

@@ -40,7 +40,7 @@ from pathlib import Path
 from huiying.demo.samples import SAMPLES
 from huiying.triage import model_store
 from huiying.triage.classifier import TextClassifier
-from huiying.triage.engine import urgent_probability
+from huiying.triage.engine import urgency_label, urgent_probability
 from huiying.triage.evaluation import (
     EvaluationReport,
     binary_rates,
@@ -297,7 +297,7 @@ def written_label(target: str, row: dict[str, str]) -> str:
     if target == "category":
         return row["label"]
     if target == "urgency":
-        return "urgent" if row["priority"] == "urgent" else "not_urgent"
+        return urgency_label(row["priority"])
     return row[target]
 
 
@@ -349,9 +349,7 @@ def build_examples(target: str, shared: Path, extra: Path, exclude: set[str]) ->
         review_table = REVIEW_CATEGORY if target == "category" else REVIEW_PRIORITY
 
         def as_target(label: str | None) -> str | None:
-            if target != "urgency" or label is None:
-                return label
-            return "urgent" if label == "urgent" else "not_urgent"
+            return urgency_label(label) if target == "urgency" and label is not None else label
 
         def from_banking77() -> Iterator[Example]:
             for text, intent in banking77(shared):

@@ -18,6 +18,7 @@ from huiying.db import Database
 from huiying.kit.actor import Actor, ActorType
 
 if TYPE_CHECKING:
+    from huiying.channels.email.imap_client import Mailbox
     from huiying.channels.email.service import ImportOutcome
 
 app = typer.Typer(help="Huiying (回应): user-feedback handling.", no_args_is_help=True)
@@ -717,12 +718,7 @@ def mail_poll(
     from huiying.channels.email import imap
 
     settings = get_settings()
-    try:
-        boxes = imap.mailboxes(settings)
-    except ValueError as exc:
-        _fail(str(exc), 2)
-    if not boxes:
-        _fail("HUIYING_IMAP_URL is not set: there is no mailbox to poll", 2)
+    boxes = _mailboxes(settings, "poll")
     result = imap.poll(
         _database(),
         boxes,
@@ -741,7 +737,6 @@ def mail_watch() -> None:
     """Wait on the mailbox's IDLE and poll whenever new mail arrives, until stopped (Ctrl-C):
     for a process of its own; `serve` does it already when it runs the jobs itself."""
     import logging
-    import threading
     import time
 
     from huiying import logs
@@ -749,28 +744,29 @@ def mail_watch() -> None:
 
     settings = get_settings()
     logs.configure(settings.log_level)
+    boxes = _mailboxes(settings, "watch")
+    watchers = imap.Watchers(_database(), settings)
+    watchers.start()
+    logging.getLogger("huiying.mail").info("watching %s", ", ".join(box.display for box in boxes))
+    try:
+        while watchers.alive():
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    watchers.stop(timeout=30)
+
+
+def _mailboxes(settings: Settings, verb: str) -> list[Mailbox]:
+    """The configured mailboxes, or exit 2 saying why there are none to `verb`."""
+    from huiying.channels.email import imap
+
     try:
         boxes = imap.mailboxes(settings)
     except ValueError as exc:
         _fail(str(exc), 2)
     if not boxes:
-        _fail("HUIYING_IMAP_URL is not set: there is no mailbox to watch", 2)
-    database = _database()
-    stop = threading.Event()
-    threads = [
-        threading.Thread(target=imap.watch, args=(database, box), kwargs={"settings": settings, "stop": stop})
-        for box in boxes
-    ]
-    for thread in threads:
-        thread.start()
-    logging.getLogger("huiying.mail").info("watching %s", ", ".join(box.display for box in boxes))
-    try:
-        while any(thread.is_alive() for thread in threads):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        stop.set()
-    for thread in threads:
-        thread.join(timeout=30)
+        _fail(f"HUIYING_IMAP_URL is not set: there is no mailbox to {verb}", 2)
+    return boxes
 
 
 def main() -> None:

@@ -6,16 +6,10 @@ delivery with its error and is retried, routine mail waits for service hours. Ti
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from alert_robot_server import T0
 from sqlalchemy import select
 
@@ -29,51 +23,15 @@ from huiying.jobs.models import OutboxJob
 from huiying.kit.clock import frozen
 from huiying.kit.roles import Role
 from huiying.worker.runner import run_due
+from smtp_sink import SmtpSink
 
 MAIL_FROM = "support@huiying.example"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class SmtpServer:
-    port: int
-    messages: list[EmailMessage] = field(default_factory=list)
-    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
-    controller: Controller | None = None
-
-    @property
-    def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        message = message_from_bytes(envelope.original_content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        return "250 OK"
-
-    def start(self) -> None:
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-    def to(self) -> list[str]:
-        return sorted(str(m["To"]) for m in self.messages)
-
-
 @pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
+def smtp() -> Iterator[SmtpSink]:
     """A server on a free port, not started yet; alerts mail to it (stopped and unset afterwards)."""
-    server = SmtpServer(_free_port())
+    server = SmtpSink()
     mail.configure(smtp_url=server.url, mail_from=MAIL_FROM)
     try:
         yield server
@@ -124,7 +82,7 @@ def _rows(db: Database) -> dict[str, tuple[str, str | None]]:
         return {row.target: (row.status, row.reason) for row in session.scalars(select(AlertDelivery))}
 
 
-def test_named_staff_and_team_supervisors_get_one_mail_each(db: Database, smtp: SmtpServer, wired: None) -> None:
+def test_named_staff_and_team_supervisors_get_one_mail_each(db: Database, smtp: SmtpSink, wired: None) -> None:
     smtp.start()
     agent = _user(db, "agent@example.com", Role.AGENT, [])
     supervisor = _user(db, "lead@example.com", Role.SUPERVISOR, ["tech-support"])
@@ -147,7 +105,7 @@ def test_named_staff_and_team_supervisors_get_one_mail_each(db: Database, smtp: 
     assert _rows(db) == {f"user:{agent}": ("sent", None), f"user:{supervisor}": ("sent", None)}
 
 
-def test_running_the_jobs_twice_sends_nothing_twice(db: Database, smtp: SmtpServer, wired: None) -> None:
+def test_running_the_jobs_twice_sends_nothing_twice(db: Database, smtp: SmtpSink, wired: None) -> None:
     smtp.start()
     agent = _user(db, "agent@example.com", Role.AGENT, [])
     with frozen(T0):
@@ -178,7 +136,7 @@ def test_without_smtp_the_delivery_says_so(db: Database, wired: None) -> None:
         assert not session.scalars(select(OutboxJob).where(OutboxJob.job == service.EMAIL_JOB)).all()
 
 
-def test_a_server_that_is_down_fails_the_delivery_and_is_retried(db: Database, smtp: SmtpServer, wired: None) -> None:
+def test_a_server_that_is_down_fails_the_delivery_and_is_retried(db: Database, smtp: SmtpSink, wired: None) -> None:
     agent = _user(db, "agent@example.com", Role.AGENT, [])
     with frozen(T0):
         _alert(db, "工单 1", user_ids=[agent])
@@ -199,7 +157,7 @@ def test_a_server_that_is_down_fails_the_delivery_and_is_retried(db: Database, s
 
 
 def test_routine_mail_waits_for_service_hours_urgent_mail_does_not(
-    db: Database, smtp: SmtpServer, wired: None, monkeypatch: pytest.MonkeyPatch
+    db: Database, smtp: SmtpSink, wired: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opens = T0 + timedelta(hours=2)
 

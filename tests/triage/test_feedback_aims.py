@@ -12,10 +12,10 @@ import pytest
 
 from huiying.config import Settings
 from huiying.triage.default_rules import DEFAULT_RULES
-from huiying.triage.engine import Given, LoadedModel, Triage, decide
+from huiying.triage.engine import Given, Triage, decide
 from huiying.triage.rules import RuleSet
 from huiying.triage.scorecard import Scorecard, score
-from huiying.triage.starter import STARTER_TARGETS, load_starter
+from huiying.triage.starter import starter_models
 
 TEST = Path(__file__).resolve().parents[2] / "data" / "triage" / "eval" / "test.jsonl"
 ROWS = [json.loads(line) for line in TEST.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -24,7 +24,7 @@ ROWS = [json.loads(line) for line in TEST.read_text(encoding="utf-8").splitlines
 def _decider(*, rules: bool, models: bool) -> Callable[[str], Triage]:
     settings = Settings()
     compiled = RuleSet.compile(DEFAULT_RULES) if rules else None
-    loaded = {t: LoadedModel(load_starter(t), 0, False) for t in STARTER_TARGETS} if models else {}
+    loaded = starter_models() if models else {}
 
     def run(text: str) -> Triage:
         return decide(

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 
 from huiying.triage.default_rules import DEFAULT_RULES
-from huiying.triage.engine import Given, LoadedModel, Triage, decide
+from huiying.triage.engine import Given, Triage, decide
 from huiying.triage.rules import RuleSet
-from huiying.triage.starter import STARTER_TARGETS, load_starter
+from huiying.triage.starter import load_starter, starter_models
 
 RULES = RuleSet.compile(DEFAULT_RULES)
-MODELS = {target: LoadedModel(load_starter(target), 0, False) for target in STARTER_TARGETS}
+MODELS = starter_models()
 
 
 def triage(text: str) -> Triage:

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiying.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
-from huiying.kit.files import ServedFile
+from huiying.kit.files import ServedFile, write_atomically
 from huiying.tickets.models import Attachment
 
 CHUNK = 64 * 1024
@@ -130,6 +130,26 @@ def store_upload(
     )
     session.add(attachment)
     session.flush()
+    return attachment
+
+
+def store_bytes(session: Session, *, data: bytes, filename: str | None, root: Path, content_type: str) -> Attachment:
+    """Bytes already in hand (a mail's part) into the store with their row; the caller has typed
+    them and applied its limits. Unclaimed, like an upload: a ticket or message claims it."""
+    attachment_id = uuid.uuid4().hex
+    final = _storage_path(root, attachment_id)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(final, data, prefix=".store-")
+    attachment = Attachment(
+        id=attachment_id,
+        filename=safe_filename(filename),
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        storage_key=attachment_id,
+        uploaded_by_id=None,
+    )
+    session.add(attachment)
     return attachment
 
 

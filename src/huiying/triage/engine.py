@@ -174,6 +174,11 @@ def _raised(level: str) -> str:
     return next(p.value for p, r in PRIORITY_RANK.items() if r == rank)
 
 
+def urgency_label(priority: str) -> str:
+    """The urgency model's label of a priority label: urgent, or not."""
+    return URGENT if priority == URGENT else NOT_URGENT
+
+
 def urgent_probability(prediction: Prediction) -> float:
     """P(urgent) of an urgency model's prediction (binary: both classes are alternatives)."""
     return next((p for label, p in prediction.alternatives if label == URGENT), 0.0)

@@ -7,7 +7,6 @@ import io
 import json
 import math
 import os
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -17,6 +16,7 @@ from typing import IO, Any
 import numpy as np
 import numpy.typing as npt
 
+from huiying.kit.files import write_atomically
 from huiying.triage.classifier import JsonValue, TextClassifier
 from huiying.triage.features import FeatureSettings, FeatureSpace, TermBlock
 
@@ -82,14 +82,7 @@ def save(classifier: TextClassifier, target: str | os.PathLike[str] | IO[bytes])
         target.write(data)
         return
     path = Path(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, data, prefix=f".{path.name}.")
 
 
 def load(source: str | os.PathLike[str] | bytes | IO[bytes]) -> TextClassifier:

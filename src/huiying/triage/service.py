@@ -36,13 +36,13 @@ from huiying.triage.activation import MIN_PER_CLASS, Verdict, judge, trainable
 from huiying.triage.classifier import TextClassifier
 from huiying.triage.default_rules import default_rule_dicts
 from huiying.triage.engine import (
-    NOT_URGENT,
     TARGETS,
     URGENT,
     Given,
     LoadedModel,
     Triage,
     decide,
+    urgency_label,
     urgent_probability,
 )
 from huiying.triage.evaluation import (
@@ -334,7 +334,7 @@ def labelled_examples(session: Session, target: str) -> list[tuple[str, str]]:
     ):
         latest[text] = label
     if target == "urgency":
-        return [(text, URGENT if label == URGENT else NOT_URGENT) for text, label in latest.items()]
+        return [(text, urgency_label(label)) for text, label in latest.items()]
     return list(latest.items())
 
 
@@ -358,14 +358,31 @@ class _Candidate:
     n_train: int
 
 
-def _gather(session: Session, target: str, extra: Iterable[tuple[str, str]]) -> tuple[LoadedModel, dict[str, str]]:
-    """The active model and every usable label (plus `extra`): all that training reads."""
+@dataclass(frozen=True)
+class _TrainOptions:
+    seed: int = 0
+    tolerance: float = 0.005  # how much worse on the held-back rows still counts as not worse
+    force: bool = False
+    allow_fewer_classes: bool = False
+
+
+@dataclass(frozen=True)
+class _Labels:
+    """All that training reads: the active model, the usable labels, the classes left out."""
+
+    current: LoadedModel
+    usable: dict[str, str]
+    left_out: dict[str, int]
+
+
+def _gather(session: Session, target: str, extra: Iterable[tuple[str, str]]) -> _Labels:
+    """The active model and every usable label (plus `extra`)."""
     current = active_model(session, target)
     examples = dict(labelled_examples(session, target))
     if target == "urgency":
-        extra = ((text, URGENT if label == URGENT else NOT_URGENT) for text, label in extra)
+        extra = ((text, urgency_label(label)) for text, label in extra)
     examples.update((text, label) for text, label in extra if text.strip() and label.strip())
-    keep, _left_out = trainable(examples.values())
+    keep, left_out = trainable(examples.values())
     usable = {text: label for text, label in examples.items() if label in keep}
     if len(usable) < MIN_LABELS or len(keep) < 2:
         raise InvalidInput(
@@ -373,22 +390,12 @@ def _gather(session: Session, target: str, extra: Iterable[tuple[str, str]]) -> 
             f"(need {MIN_LABELS} in 2+ classes, {MIN_PER_CLASS}+ per class)",
             code="too_few_labels",
         )
-    return current, examples
+    return _Labels(current, usable, left_out)
 
 
-def _fit(
-    target: str,
-    current: LoadedModel,
-    examples: dict[str, str],
-    *,
-    seed: int,
-    tolerance: float,
-    force: bool,
-    allow_fewer_classes: bool,
-) -> _Candidate:
+def _fit(target: str, labels: _Labels, options: _TrainOptions) -> _Candidate:
     """Train and compare on the same held-back 20%. CPU only: no session, no transaction."""
-    keep, left_out = trainable(examples.values())
-    usable = {text: label for text, label in examples.items() if label in keep}
+    current, usable, seed = labels.current, labels.usable, options.seed
     split = stratified_split(list(usable), list(usable.values()), test_fraction=0.2, seed=seed)
     started = time.perf_counter()
     model = TextClassifier.train(
@@ -409,10 +416,10 @@ def _fit(
         current=current_report,
         new_classes=model.classes,
         current_classes=current.classifier.classes,
-        left_out=left_out,
-        tolerance=tolerance,
-        force=force,
-        allow_fewer_classes=allow_fewer_classes,
+        left_out=labels.left_out,
+        tolerance=options.tolerance,
+        force=options.force,
+        allow_fewer_classes=options.allow_fewer_classes,
     )
     metadata: dict[str, Any] = {
         **model.metadata,
@@ -422,7 +429,7 @@ def _fit(
         "accuracy": round(new_report.accuracy, 4),
         "macro_f1": round(new_report.macro_f1, 4),
         "calibration_error": round(new_report.calibration_error or 0.0, 4),
-        "left_out": left_out,
+        "left_out": labels.left_out,
         "training_seconds": round(seconds, 2),
         "compared_with": {
             "model": current.label,
@@ -518,17 +525,8 @@ def train(
     """Train a new version on every label (plus `extra`), compare it with the active version on
     the same held-back 20%, and activate it only if `activation.judge` allows (or `force`) — all
     inside the caller's transaction. The job and the CLI use `train_outside_write` instead."""
-    current, examples = _gather(session, target, extra)
-    candidate = _fit(
-        target,
-        current,
-        examples,
-        seed=seed,
-        tolerance=tolerance,
-        force=force,
-        allow_fewer_classes=allow_fewer_classes,
-    )
-    return _store(session, candidate, actor=actor)
+    options = _TrainOptions(seed, tolerance, force, allow_fewer_classes)
+    return _store(session, _fit(target, _gather(session, target, extra), options), actor=actor)
 
 
 def train_outside_write(
@@ -547,16 +545,8 @@ def train_outside_write(
     the version in one short write. A model activated meanwhile by someone else is simply
     superseded, as if the two had run one after the other."""
     with db.read() as session:
-        current, examples = _gather(session, target, extra)
-    candidate = _fit(
-        target,
-        current,
-        examples,
-        seed=seed,
-        tolerance=tolerance,
-        force=force,
-        allow_fewer_classes=allow_fewer_classes,
-    )
+        labels = _gather(session, target, extra)
+    candidate = _fit(target, labels, _TrainOptions(seed, tolerance, force, allow_fewer_classes))
     with db.write() as session:
         return _store(session, candidate, actor=actor)
 

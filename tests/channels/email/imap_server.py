@@ -32,18 +32,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from conftest import _free_port
 from huiying.channels.email.imap_client import KEYWORD, mailbox_name
 
 USER = "support@help.example.com"
 PASSWORD = "s3cret:p@ss/word%"  # every character a URL must escape
 WIDE_USER = "客服"
 WIDE_PASSWORD = "密码-s3cret"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def make_certificate(folder: Path) -> tuple[Path, Path]:
@@ -110,8 +105,8 @@ class _Pipe(socketserver.BaseRequestHandler):
 @dataclass
 class ImapServer:
     root: Path
-    port: int = field(default_factory=free_port)
-    tls_port: int = field(default_factory=free_port)
+    port: int = field(default_factory=_free_port)
+    tls_port: int = field(default_factory=_free_port)
     process: subprocess.Popen[bytes] | None = None
     front: _TlsFront | None = None
     cert: Path | None = None

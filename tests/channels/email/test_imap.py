@@ -22,6 +22,7 @@ from imap_server import PASSWORD, WIDE_PASSWORD, WIDE_USER, ImapServer, environm
 from mail_samples import mail, new_id
 from sqlalchemy import func, select
 
+from conftest import _free_port
 from huiying.channels.email import imap, imap_client, service
 from huiying.channels.email.imap_client import KEYWORD, SEEN, ImapError, open_folder, parse_imap_url
 from huiying.channels.email.models import MailMessage, MailQuarantine
@@ -281,9 +282,7 @@ def test_a_user_and_password_beyond_ascii_log_in_with_auth_plain(imap_server: Im
 
 
 def _closed_port() -> int:
-    from imap_server import free_port
-
-    return free_port()
+    return _free_port()
 
 
 # --- IDLE, the job, the command line ---------------------------------------------------------------------

@@ -12,10 +12,6 @@ timeline, not stored.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from huiying.channels.email.parse import Attachment as MailFile
-from huiying.tickets.attachments import safe_filename, sniff
-from huiying.tickets.models import Attachment
+from huiying.tickets.attachments import sniff, store_bytes
 
 ORIGINAL_NAME = "original.eml"
 OCTET_STREAM = "application/octet-stream"
@@ -62,36 +57,11 @@ def store_mail_files(session: Session, *, raw: bytes, parts: Sequence[MailFile],
         elif len(stored.ids) >= limits.max_files:
             stored.skipped.append({"filename": name, "size": len(data), "reason": "too_many"})
         else:
-            stored.ids.append(store_bytes(session, data=data, filename=name, root=root).id)
+            content_type = sniff(data[:8192]) or OCTET_STREAM
+            attachment = store_bytes(session, data=data, filename=name, root=root, content_type=content_type)
+            stored.ids.append(attachment.id)
     return stored
 
 
 def _name(part: MailFile, number: int) -> str:
     return part.filename or _UNNAMED.get(part.content_type) or f"attachment-{number}"
-
-
-def store_bytes(session: Session, *, data: bytes, filename: str, root: Path) -> Attachment:
-    """One file into the attachment store (written whole, then renamed), with its row."""
-    root.mkdir(parents=True, exist_ok=True)
-    attachment_id = uuid.uuid4().hex
-    final = root / attachment_id[:2] / attachment_id
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=".mail-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp_name, final)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    attachment = Attachment(
-        id=attachment_id,
-        filename=safe_filename(filename),
-        content_type=sniff(data[:8192]) or OCTET_STREAM,
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        storage_key=attachment_id,
-        uploaded_by_id=None,
-    )
-    session.add(attachment)
-    return attachment

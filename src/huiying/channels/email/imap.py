@@ -261,6 +261,9 @@ class Watchers:
             self._threads.append(thread)
         return len(self._threads)
 
+    def alive(self) -> bool:
+        return any(thread.is_alive() for thread in self._threads)
+
     def stop(self, *, timeout: float = 10.0) -> None:
         self._stop.set()
         for thread in self._threads:

@@ -8,8 +8,6 @@ CONFLICT DO NOTHING like an intake key, so a mailbox read twice quarantines a ma
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -18,6 +16,7 @@ from huiying.channels.email.models import MailQuarantine
 from huiying.channels.email.parse import ParsedMail
 from huiying.errors import Conflict
 from huiying.kit.clock import utcnow
+from huiying.kit.files import write_atomically
 from huiying.kit.masking import mask_contact
 from huiying.kit.sql import dialect_insert
 from huiying.kit.strings import clean_line
@@ -57,14 +56,7 @@ def _write(root: Path, key: str, raw: bytes) -> None:
     final = root / key
     if final.is_file() and final.stat().st_size == len(raw):
         return
-    fd, tmp_name = tempfile.mkstemp(dir=root, prefix=".quarantine-")  # created 0600
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(raw)
-        os.replace(tmp_name, final)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    write_atomically(final, raw, prefix=".quarantine-")  # created 0600
 
 
 def raw_of(entry: MailQuarantine, *, root: Path) -> bytes:

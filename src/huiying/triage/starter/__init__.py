@@ -11,6 +11,7 @@ from pathlib import Path
 
 from huiying.triage import model_store
 from huiying.triage.classifier import TextClassifier
+from huiying.triage.engine import LoadedModel
 
 STARTER_TARGETS: tuple[str, ...] = ("category", "priority", "sentiment", "urgency")
 
@@ -25,3 +26,8 @@ def starter_path(target: str) -> Path:
 def load_starter(target: str) -> TextClassifier:
     """The shipped starter model of `target`, loaded and checked by model_store."""
     return model_store.load(starter_path(target))
+
+
+def starter_models() -> dict[str, LoadedModel]:
+    """Every starter model as the engine takes them: what a fresh install decides with."""
+    return {target: LoadedModel(load_starter(target), 0, False) for target in STARTER_TARGETS}

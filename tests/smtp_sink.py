@@ -1,8 +1,8 @@
-"""A real SMTP server on this machine (aiosmtpd) that keeps what it was sent, raw and parsed."""
+"""A real SMTP server on this machine (aiosmtpd) that keeps what it was sent, raw and parsed:
+the staff-alert and the email-channel tests send to it."""
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -10,18 +10,14 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from conftest import _free_port
 
 
 @dataclass
 class SmtpSink:
     """Not listening until `start()`: until then a sender finds the port closed (server down)."""
 
-    port: int = field(default_factory=free_port)
+    port: int = field(default_factory=_free_port)
     raw: list[bytes] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     controller: Controller | None = None
@@ -48,3 +44,7 @@ class SmtpSink:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+
+    def to(self) -> list[str]:
+        """The To of every mail received, sorted."""
+        return sorted(str(m["To"]) for m in self.messages)
