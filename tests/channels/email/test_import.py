@@ -437,9 +437,8 @@ def test_a_failing_mail_is_rolled_back_and_the_next_one_goes_on(
 def test_a_bounce_of_our_acknowledgement_sent_by_smtp_fails_it(db: Database, settings: Settings) -> None:
     """The real sender (channels/email/outbound.py) keeps the Message-ID it sent on the delivery
     row (`mail_message_id`): a DSN naming it fails that delivery on its ticket."""
-    from smtp_sink import SmtpSink
-
     from huiying.app import create_app
+    from smtp_sink import SmtpSink
 
     sink = SmtpSink()
     sink.start()

@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
-from smtp_sink import SmtpSink
 from sqlalchemy import select
 
 from conftest import StaffLogin, login
@@ -36,6 +35,7 @@ from huiying.jobs.models import OutboxJob
 from huiying.kit.clock import frozen
 from huiying.kit.roles import Role
 from huiying.worker import runner
+from smtp_sink import SmtpSink
 
 # Wednesday 2 December 2026, 10:00 in Beijing: a working day, inside working hours.
 T0 = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
