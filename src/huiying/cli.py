@@ -681,18 +681,15 @@ def mail_import(
 ) -> None:
     """Take mail in as if it had arrived: one line per mail (the ticket number, or
     `quarantined: <reason>`), then `imported=N threaded=N quarantined=N failed=N`; exit 1 when
-    a mail failed. Each mail is its own transaction: one bad mail never loses the others."""
+    a mail failed. Mails are committed in batches, each mail in a savepoint of its own: one bad
+    mail never loses the others, and a line is printed once its mail is stored."""
     from huiying.channels.email import importer
     from huiying.channels.email import service as mail
 
     settings = get_settings()
     database = _database()
     tally = mail.Tally()
-    for found in importer.read_paths(paths):
-        if found.error is not None:
-            outcome = mail.ImportOutcome("failed", reason=f"{found.source}: {found.error}")
-        else:
-            outcome = mail.import_one(database, found.raw, source=found.source, settings=settings)
+    for found, outcome in mail.import_many(database, importer.read_paths(paths), settings=settings):
         tally.add(outcome)
         _echo_mail(found.source, outcome, show_source=show_source)
     typer.echo(tally.line())

@@ -194,6 +194,12 @@ def _drop_after_commit(session: Session) -> None:
     session.info.pop(AFTER_COMMIT, None)
 
 
+@dataclass(frozen=True)
+class _OpenBatch:
+    connection: Connection
+    callbacks: list[Callable[[], None]]  # the after-commit callbacks of the writes in it
+
+
 @dataclass
 class _Batch:
     """The writes that share one SQLite transaction. `done` is set once its COMMIT succeeded or
@@ -259,6 +265,9 @@ class _GroupCommit:
         try:
             assert self._connection is not None
             with self._sessions(bind=self._connection) as session, session.begin():
+                # Its SAVEPOINT now, not at its first statement: a write nested in this one
+                # (same thread) must fall inside it, or this one's rollback would leave it.
+                session.connection()
                 yield session
             callbacks.extend(session.info.pop(AFTER_COMMIT, []))
         except BaseException:
@@ -388,6 +397,10 @@ class Database:
         for factory in (self._read, self._write):
             event.listen(factory, "after_commit", _run_after_commit)
             event.listen(factory, "after_soft_rollback", lambda s, _t: _drop_after_commit(s))
+        # PostgreSQL's `batch()`: the writes inside it run in savepoints on its connection.
+        self._batches = threading.local()  # .open: this thread's running _OpenBatch
+        self._in_batch = sessionmaker(join_transaction_mode="create_savepoint", expire_on_commit=False)
+        event.listen(self._in_batch, "after_soft_rollback", lambda s, _t: _drop_after_commit(s))
 
     @property
     def is_sqlite(self) -> bool:
@@ -405,8 +418,38 @@ class Database:
             with self._group.write() as session:
                 yield session
             return
+        batch: _OpenBatch | None = getattr(self._batches, "open", None)
+        if batch is not None:
+            with self._in_batch(bind=batch.connection) as session, session.begin():
+                yield session
+            batch.callbacks.extend(session.info.pop(AFTER_COMMIT, []))
+            return
         with self._write.begin() as session:
             yield session
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """The writes this thread opens inside it share one transaction, each in a savepoint of
+        its own: a write that fails rolls back alone, the others commit together at the end and
+        their after-commit callbacks run then. For bulk work whose cost is a COMMIT per item
+        (`huiying mail import`); it holds the write lock throughout, so keep it short. A failed
+        final COMMIT raises (CommitFailed on SQLite) and nothing of the batch is stored."""
+        if self._group is not None:
+            with self._group.write():  # its writes on this thread already nest in savepoints
+                yield
+            return
+        if getattr(self._batches, "open", None) is not None:
+            yield  # inside a batch already: part of it
+            return
+        callbacks: list[Callable[[], None]] = []
+        with self._write.begin() as session:
+            self._batches.open = _OpenBatch(session.connection(), callbacks)
+            try:
+                yield
+            finally:
+                self._batches.open = None
+        for callback in callbacks:
+            callback()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

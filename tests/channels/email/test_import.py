@@ -434,6 +434,42 @@ def test_a_failing_mail_is_rolled_back_and_the_next_one_goes_on(
         assert session.scalar(select(func.count()).select_from(Message)) == 0
 
 
+def test_a_bulk_import_commits_in_batches_and_a_bad_mail_loses_only_itself(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`import_many` (huiying mail import): several mails to a COMMIT, a savepoint each. A mail
+    that fails inside a batch, an unreadable file and a replay within the same batch cost only
+    themselves; the outcomes come in the order of the mails."""
+    from huiying.channels.email.importer import Found
+
+    store = service.files.store_mail_files
+
+    def fails_on_the_fourth(session: Any, *, raw: bytes, **kwargs: Any) -> Any:
+        if b"fourth@example.net" in raw:
+            raise RuntimeError("disk full")
+        return store(session, raw=raw, **kwargs)
+
+    monkeypatch.setattr(service.files, "store_mail_files", fails_on_the_fourth)
+    names = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh"]
+    raws = [mail(sender=f"{name}@example.net", body=f"{name} 充值失败") for name in names]
+    found = [Found(f"{name}.eml", raw) for name, raw in zip(names, raws, strict=True)]
+    found.insert(2, Found("broken.eml", error="unreadable: Permission denied"))
+    found.append(Found("again.eml", raws[5]))  # the sixth once more, in the same batch
+    outcomes = list(service.import_many(db, found, settings=settings, batch_size=3))
+    assert [(item.source, outcome.result) for item, outcome in outcomes] == [
+        ("first.eml", "imported"),
+        ("second.eml", "imported"),
+        ("broken.eml", "failed"),
+        ("third.eml", "imported"),
+        ("fourth.eml", "failed"),
+        ("fifth.eml", "imported"),
+        ("sixth.eml", "imported"),
+        ("seventh.eml", "imported"),
+        ("again.eml", "duplicate"),
+    ]
+    assert _count(db, Ticket) == 6 and _count(db, MailMessage) == 6
+
+
 def test_a_bounce_of_our_acknowledgement_sent_by_smtp_fails_it(db: Database, settings: Settings) -> None:
     """The real sender (channels/email/outbound.py) keeps the Message-ID it sent on the delivery
     row (`mail_message_id`): a DSN naming it fails that delivery on its ticket."""

@@ -20,6 +20,7 @@ listed on the ticket's timeline.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from huiying.channels.email import claims, files, quarantine_store
 from huiying.channels.email.claims import message_id_key
+from huiying.channels.email.importer import Found
 from huiying.channels.email.models import MailMessage, MailQuarantine
 from huiying.channels.email.noise import Noise, classify
 from huiying.channels.email.parse import ParsedMail, parse_mail
@@ -54,6 +56,9 @@ Result = Literal["imported", "threaded", "quarantined", "duplicate", "failed"]
 SPAM_TAG = "spam"
 DESCRIPTION_CHARS = 20_000  # FeedbackIn's limit; the whole mail stays in original.eml
 NO_TEXT = "（这封邮件没有正文）/ (this mail has no text)"
+# Mails to a COMMIT in a bulk import: the COMMIT per mail was a fifth of its cost; a batch holds
+# the write lock, and 50 mails take a few hundred milliseconds.
+BATCH_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,40 @@ def import_one(db: Database, raw: bytes, *, source: str, settings: Settings) -> 
     except Exception as exc:  # the contract: count it, keep going (log.exception keeps the trace)
         log.exception("importing mail from %s failed", source)
         return ImportOutcome("failed", reason=f"{type(exc).__name__}: {exc}"[:300])
+
+
+def import_many(
+    db: Database, found: Iterable[Found], *, settings: Settings, batch_size: int = BATCH_SIZE
+) -> Iterator[tuple[Found, ImportOutcome]]:
+    """`import_one` for each mail, in order, `batch_size` mails to a COMMIT (db.batch): a bulk
+    import pays for one COMMIT per batch instead of one per mail. Each mail still has a savepoint
+    of its own, so one that fails rolls back alone. When a batch's COMMIT fails, none of it was
+    stored: its mails are taken in again one by one, each in its own transaction. Outcomes come
+    after their batch is committed, so what is printed is what is stored."""
+    pending: list[Found] = []
+    for item in found:
+        pending.append(item)
+        if len(pending) >= batch_size:
+            yield from _import_batch(db, pending, settings)
+            pending = []
+    if pending:
+        yield from _import_batch(db, pending, settings)
+
+
+def _import_batch(db: Database, batch: list[Found], settings: Settings) -> list[tuple[Found, ImportOutcome]]:
+    try:
+        with db.batch():
+            outcomes = [(item, _import_found(db, item, settings)) for item in batch]
+    except Exception:
+        log.exception("a batch of %d mails could not be committed: taking them in one by one", len(batch))
+        outcomes = [(item, _import_found(db, item, settings)) for item in batch]
+    return outcomes
+
+
+def _import_found(db: Database, item: Found, settings: Settings) -> ImportOutcome:
+    if item.error is not None:
+        return ImportOutcome("failed", reason=f"{item.source}: {item.error}")
+    return import_one(db, item.raw, source=item.source, settings=settings)
 
 
 def import_mail(
