@@ -10,6 +10,7 @@ server of HUIYING_TEST_DATABASE_URL under names unique to the run and dropped wh
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -203,6 +204,23 @@ def login(client: TestClient, db: Database, *, email: str, role: Role, teams: li
     answer = client.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD})
     assert answer.status_code == 200, answer.text
     return StaffLogin(email=email, token=answer.json()["access_token"])
+
+
+def admin_page(client: TestClient, db: Database, path: str, *, base_url: str = "http://testserver") -> str:
+    """A page as a logged-in admin sees it (a browser of its own: cookies, no token). `base_url`:
+    the app's own (HUIYING_BASE_URL) when it is https, or its cookies would not come back."""
+    browser = TestClient(client.app, base_url=base_url)
+    email = f"pages-{uuid.uuid4().hex[:8]}@example.com"
+    with db.write() as session:
+        accounts.create_user(session, email=email, password=PASSWORD, role=Role.ADMIN, team_slugs=[])
+    form = browser.get("/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert token
+    answer = browser.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)})
+    assert answer.status_code == 200, answer.text
+    page = browser.get(path)
+    assert page.status_code == 200, page.text
+    return page.text
 
 
 @pytest.fixture

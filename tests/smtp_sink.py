@@ -21,6 +21,7 @@ class SmtpSink:
     raw: list[bytes] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     controller: Controller | None = None
+    refuse: dict[str, str] = field(default_factory=dict)  # recipient → the reply to its RCPT TO
 
     @property
     def url(self) -> str:
@@ -30,6 +31,12 @@ class SmtpSink:
     def messages(self) -> list[EmailMessage]:
         parsed = [message_from_bytes(raw, policy=policy.default) for raw in self.raw]
         return [m for m in parsed if isinstance(m, EmailMessage)]
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))

@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             runner = EmbeddedRunner(database)
             runner.start()
         mail_watchers = None
-        if settings.imap_url and settings.imap_idle and runner is not None:
+        if settings.imap_idle and runner is not None:  # HUIYING_IMAP_URL's mailbox and the admins'
             from huiying.channels.email.imap import Watchers
 
             mail_watchers = Watchers(database, settings)

@@ -18,7 +18,7 @@ from huiying.db import Database
 from huiying.kit.actor import Actor, ActorType
 
 if TYPE_CHECKING:
-    from huiying.channels.email.imap_client import Mailbox
+    from huiying.channels.email.imap import Configured
     from huiying.channels.email.service import ImportOutcome
 
 app = typer.Typer(help="Huiying (回应): user-feedback handling.", no_args_is_help=True)
@@ -354,8 +354,9 @@ def privacy_erase(
             contact=contact,
             actor=_cli_actor(),
             attachments_root=get_settings().attachments_dir,
+            quarantine_root=get_settings().quarantine_dir,
         )
-    typer.echo(f"erased: tickets={result.tickets} messages={result.messages} files={result.files}")
+    typer.echo(f"erased: tickets={result.tickets} messages={result.messages} files={result.files} mails={result.mails}")
 
 
 @privacy_app.command("rotate-keys")
@@ -708,16 +709,17 @@ def mail_poll(
         bool, typer.Option(help="start each line with the mail's IMAP URL (password left out)")
     ] = False,
 ) -> None:
-    """One poll of the configured mailbox (HUIYING_IMAP_URL) now: one line per new mail, as
-    `mail import` prints them, then the same totals line; a mail is marked on the server only
-    after its ticket is committed. Exit 1 when a mail failed or the mailbox could not be read,
-    2 when no mailbox is configured."""
+    """One poll of the configured mailboxes (HUIYING_IMAP_URL and those on /admin/mail) now: one
+    line per new mail, as `mail import` prints them, then the same totals line; a mail is marked
+    on the server only after its ticket is committed. Exit 1 when a mail failed or a mailbox could
+    not be read, 2 when no mailbox is configured."""
     from huiying.channels.email import imap
 
     settings = get_settings()
-    boxes = _mailboxes(settings, "poll")
-    result = imap.poll(
-        _database(),
+    database = _database()
+    boxes = _mailboxes(database, settings, "poll")
+    result = imap.poll_configured(
+        database,
         boxes,
         settings=settings,
         on_mail=lambda source, outcome: _echo_mail(source, outcome, show_source=show_source),
@@ -741,10 +743,11 @@ def mail_watch() -> None:
 
     settings = get_settings()
     logs.configure(settings.log_level)
-    boxes = _mailboxes(settings, "watch")
-    watchers = imap.Watchers(_database(), settings)
+    database = _database()
+    boxes = _mailboxes(database, settings, "watch")
+    watchers = imap.Watchers(database, settings)
     watchers.start()
-    logging.getLogger("huiying.mail").info("watching %s", ", ".join(box.display for box in boxes))
+    logging.getLogger("huiying.mail").info("watching %s", ", ".join(box.mailbox.display for box in boxes))
     try:
         while watchers.alive():
             time.sleep(0.5)
@@ -753,16 +756,58 @@ def mail_watch() -> None:
     watchers.stop(timeout=30)
 
 
-def _mailboxes(settings: Settings, verb: str) -> list[Mailbox]:
-    """The configured mailboxes, or exit 2 saying why there are none to `verb`."""
+@mail_app.command("receive")
+def mail_receive(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="SMTP port")] = 2525,
+    show_source: Annotated[bool, typer.Option(help="start each line with smtp:<sender's IP>")] = False,
+) -> None:
+    """An SMTP server that takes mail for the support domains in (HUIYING_MAIL_FROM's and
+    HUIYING_MAIL_RECEIVE_DOMAINS), until stopped (Ctrl-C or SIGTERM): one line per mail, as
+    `mail import` prints them; the sender's 250 comes after the commit. Exit 1 when the
+    address cannot be bound."""
+    import signal
+    import threading
+
+    from huiying import logs
+    from huiying.channels.email import receiver
+
+    settings = get_settings()
+    logs.configure(settings.log_level)
+    smtp = receiver.Receiver(
+        _database(),
+        settings,
+        host=host,
+        port=port,
+        on_mail=lambda source, outcome: _echo_mail(source, outcome, show_source=show_source),
+    )
+    try:
+        smtp.start()
+    except OSError as exc:
+        _fail(f"cannot listen on {host}:{port}: {exc}")
+    stop = threading.Event()
+    # SIGTERM (a service manager stopping us) ends the loop as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    smtp.stop()
+
+
+def _mailboxes(database: Database, settings: Settings, verb: str) -> list[Configured]:
+    """HUIYING_IMAP_URL's and the admins' mailboxes, or exit 2 saying why there are none to `verb`."""
     from huiying.channels.email import imap
 
     try:
-        boxes = imap.mailboxes(settings)
+        boxes = imap.configured_mailboxes(database, settings)
     except ValueError as exc:
         _fail(str(exc), 2)
     if not boxes:
-        _fail(f"HUIYING_IMAP_URL is not set: there is no mailbox to {verb}", 2)
+        _fail(
+            f"HUIYING_IMAP_URL is not set and no mailbox is configured on /admin/mail: there is no mailbox to {verb}", 2
+        )
     return boxes
 
 

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # Inbound mail: a sender with more new tickets than this in an hour (by the mails' dates) has
     # the next ones quarantined as a flood; 0 turns the limit off.
     mail_flood_per_hour: int = Field(default=20, ge=0)
+    # `huiying mail receive` takes mail for HUIYING_MAIL_FROM's domain and these (comma-separated)
+    # and refuses every other recipient: it must never relay.
+    mail_receive_domains_csv: str = Field(default="", validation_alias="HUIYING_MAIL_RECEIVE_DOMAINS")
     # The mailbox polled into tickets (channels/email/imap.py): imap://user:pass@host:port/INBOX,
     # imaps://… (implicit TLS), ?starttls=1, ?move=FOLDER. Unset: no polling. Out of the repr:
     # it holds the mailbox's password.
@@ -118,6 +121,10 @@ class Settings(BaseSettings):
     @property
     def trusted_proxies(self) -> tuple[str, ...]:
         return tuple(p.strip() for p in self.trusted_proxies_csv.split(",") if p.strip())
+
+    @property
+    def mail_receive_domains(self) -> tuple[str, ...]:
+        return tuple(d.strip().lower() for d in self.mail_receive_domains_csv.split(",") if d.strip())
 
     @property
     def previous_secret_keys(self) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ from huiying.alerts.models import AlertDelivery, AlertRobot, AlertRobotTeam
 from huiying.audit.models import AuditEntry, AuditHead
 from huiying.calendars.models import CalendarDay, CalendarYear, WorkSchedule
 from huiying.categories.models import Category
-from huiying.channels.email.models import MailMessage, MailQuarantine
+from huiying.channels.email.models import MailAccount, MailMessage, MailQuarantine
 from huiying.channels.models import MessageDelivery
 from huiying.db import Base
 from huiying.jobs.models import OutboxJob, PeriodicJob
@@ -43,6 +43,7 @@ __all__ = [
     "Freeze",
     "IntakeKey",
     "Macro",
+    "MailAccount",
     "MailMessage",
     "MailQuarantine",
     "Message",

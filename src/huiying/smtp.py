@@ -31,6 +31,17 @@ class SmtpConfig:
 
 
 @dataclass(frozen=True)
+class Failure:
+    """Why a message was not sent. `permanent`: the server refused it with a 5xx reply for this
+    message (no such recipient, the content refused): sending it again would fail the same way.
+    A connection that broke, a 4xx and a login refused (our configuration, fixed by an admin)
+    are not permanent."""
+
+    text: str
+    permanent: bool = False
+
+
+@dataclass(frozen=True)
 class Envelope:
     """One message and who it goes from and to on the wire (MAIL FROM, RCPT TO)."""
 
@@ -61,24 +72,24 @@ def parse_smtp_url(url: str) -> SmtpConfig:
     )
 
 
-def send(config: SmtpConfig, envelopes: Sequence[Envelope]) -> list[str | None]:
-    """Send over one connection; per message None (sent) or the error. A connection that cannot
-    be made fails them all with its error; a server that hangs up fails the ones not sent yet."""
+def send(config: SmtpConfig, envelopes: Sequence[Envelope]) -> list[Failure | None]:
+    """Send over one connection; per message None (sent) or its Failure. A connection that
+    cannot be made fails them all; a server that hangs up fails the ones not sent yet."""
     try:
         client = _connect(config)
     except (OSError, smtplib.SMTPException) as exc:
-        return [error_text(exc)] * len(envelopes)
-    results: list[str | None] = []
+        return [Failure(error_text(exc))] * len(envelopes)
+    results: list[Failure | None] = []
     try:
         for envelope in envelopes:
             try:
                 client.send_message(envelope.message, from_addr=envelope.sender, to_addrs=list(envelope.recipients))
                 results.append(None)
             except smtplib.SMTPServerDisconnected as exc:
-                results += [error_text(exc)] * (len(envelopes) - len(results))
+                results += [Failure(error_text(exc))] * (len(envelopes) - len(results))
                 break
             except (OSError, smtplib.SMTPException) as exc:
-                results.append(error_text(exc))
+                results.append(Failure(error_text(exc), permanent=_refused_for_good(exc)))
     finally:
         try:
             client.quit()
@@ -106,6 +117,17 @@ def _connect(config: SmtpConfig) -> smtplib.SMTP:
         client.close()
         raise
     return client
+
+
+def _refused_for_good(exc: BaseException) -> bool:
+    """A 5xx reply to this message's MAIL FROM, RCPT TO or DATA (RFC 5321 §4.2.1); for refused
+    recipients, only when every one of them was refused with a 5xx."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    if isinstance(exc, smtplib.SMTPResponseException) and not isinstance(exc, smtplib.SMTPAuthenticationError):
+        return 500 <= exc.smtp_code < 600
+    return False
 
 
 def error_text(exc: BaseException) -> str:

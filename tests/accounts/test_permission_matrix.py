@@ -36,6 +36,11 @@ PNG = bytes.fromhex(
 )
 
 
+def mailbox() -> dict[str, Any]:
+    name = f"matrix-{uuid.uuid4().hex[:8]}"
+    return {"name": name, "host": "127.0.0.1", "port": 1, "username": name, "password": "x", "security": "plain-local"}
+
+
 @dataclass
 class World:
     client: TestClient
@@ -121,6 +126,12 @@ class World:
         outcome = import_one(self.db, raw, source="matrix", settings=self.client.app.state.settings)
         assert outcome.quarantine_id is not None, outcome
         return outcome.quarantine_id
+
+    def mailbox_id(self) -> int:
+        """A mailbox of its own (nothing listens on port 1: a test of it answers quickly)."""
+        answer = self.client.post("/api/v1/mail/mailboxes", json=mailbox(), headers=self.admin.headers)
+        assert answer.status_code == 201, answer.text
+        return int(answer.json()["id"])
 
     def api_key_id(self) -> int:
         answer = self.client.post(
@@ -452,6 +463,23 @@ CASES = [
             lambda w, o, action=action: ("", f"/api/v1/mail/quarantine/{w.quarantine_id()}/{action}", {}),
         )
         for action in ("retry", "ticket", "drop")
+    ),
+    Case("GET", "/api/v1/mail/mailboxes", {AD}, _fixed("/api/v1/mail/mailboxes")),
+    Case("POST", "/api/v1/mail/mailboxes", {AD}, lambda w, o: ("", "/api/v1/mail/mailboxes", {"json": mailbox()})),
+    *(
+        Case(
+            method,
+            "/api/v1/mail/mailboxes/{account_id}",
+            {AD},
+            lambda w, o, body=body: ("", f"/api/v1/mail/mailboxes/{w.mailbox_id()}", body),
+        )
+        for method, body in (("GET", {}), ("PATCH", {"json": {"enabled": False}}), ("DELETE", {}))
+    ),
+    Case(
+        "POST",
+        "/api/v1/mail/mailboxes/{account_id}/test",
+        {AD},
+        lambda w, o: ("", f"/api/v1/mail/mailboxes/{w.mailbox_id()}/test", {}),
     ),
     Case("GET", "/api/v1/calendars", {AD}, _fixed("/api/v1/calendars")),
     Case(

@@ -5,7 +5,6 @@ Seen through the deliveries API, the ticket page (zh and en) and the timeline, o
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,9 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from conftest import PASSWORD, StaffLogin, login
+from conftest import StaffLogin, admin_page, login
 from helpers import feedback, submit
-from huiying.accounts import service as accounts
 from huiying.channels import registry
 from huiying.channels.base import Delivered, Outgoing
 from huiying.channels.delivery import deliver_message
@@ -75,19 +73,7 @@ def _actions(client: TestClient, admin: StaffLogin, number: str) -> list[str]:
 
 
 def _page(client: TestClient, db: Database, number: str, *, lang: str = "zh") -> str:
-    """The ticket page as a logged-in admin sees it (a browser of its own: cookies, no token)."""
-    browser = TestClient(client.app)
-    email = f"pages-{uuid.uuid4().hex[:8]}@example.com"
-    with db.write() as session:
-        accounts.create_user(session, email=email, password=PASSWORD, role=Role.ADMIN, team_slugs=[])
-    form = browser.get("/login").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    assert token
-    answer = browser.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)})
-    assert answer.status_code == 200, answer.text
-    page = browser.get(f"/tickets/{number}?lang={lang}")
-    assert page.status_code == 200, page.text
-    return page.text
+    return admin_page(client, db, f"/tickets/{number}?lang={lang}")
 
 
 def _deliveries_on_page(html: str) -> list[str]:

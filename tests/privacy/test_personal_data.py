@@ -113,7 +113,7 @@ def test_erasure_removes_the_person_and_keeps_the_statistics(
 
     answer = app_client.post("/api/v1/privacy/erase", json={"user_id": "u-42"}, headers=admin.headers)
     assert answer.status_code == 200
-    assert answer.json() == {"tickets": 1, "messages": 0, "files": 1}
+    assert answer.json() == {"tickets": 1, "messages": 0, "files": 1, "mails": 0}
 
     ticket = app_client.get(f"/api/v1/tickets/{number}", headers=admin.headers).json()
     assert ticket["contact"] is None and ticket["user_id"] != "u-42"

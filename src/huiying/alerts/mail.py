@@ -79,4 +79,4 @@ def send_all(mails: list[Mail]) -> list[str | None]:
     if config is None:
         return [NO_SMTP] * len(mails)
     envelopes = [Envelope(build_message(m, sender=_mail_from), _mail_from, (m.to,)) for m in mails]
-    return send(config, envelopes)
+    return [failure.text if failure else None for failure in send(config, envelopes)]

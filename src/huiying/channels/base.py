@@ -14,7 +14,12 @@ class Delivered:
 
 
 class DeliveryFailed(Exception):
-    """The channel could not send now; the job is retried with a backoff."""
+    """The channel could not send now; the job is retried with a backoff. `permanent`: the
+    receiving side refused this message for good (an SMTP 5xx): it fails at once, no retries."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ handler of MessageAdded: `tickets` does not import channels). The job runs after
 reloads each row by id, re-checks it and calls the sender outside any transaction; only then
 does it mark the row `sent`. A row that is `sent` or `suppressed` is never sent again, so the
 job is safe to run twice. A failure is retried by the job machinery with its backoff; the row
-stays `queued` with the error until the last attempt, then turns `failed`.
+stays `queued` with the error until the last attempt, then turns `failed`; a permanent refusal
+(an SMTP 5xx: no such mailbox) turns it `failed` at once, as retrying would only repeat it.
 
 Notices about a ticket that answer no message of its own (the acknowledgement of a mail, a
 status change) go the same way: `queue_notice` enqueues the same job with the notice's key, and
@@ -177,8 +178,9 @@ def _deliver_one(db: Database, delivery_id: int) -> str | None:
     except Exception as exc:  # noqa: BLE001 - any sender failure is recorded and retried
         # A sender's DeliveryFailed says what went wrong in its own words already.
         error = (str(exc) if isinstance(exc, DeliveryFailed) else f"{type(exc).__name__}: {exc}")[:2000]
-        _record_failure(db, claimed, error)
-        return f"{claimed.channel}: {error}"
+        permanent = isinstance(exc, DeliveryFailed) and exc.permanent
+        _record_failure(db, claimed, error, permanent=permanent)
+        return None if permanent else f"{claimed.channel}: {error}"  # a permanent one is not retried
     _record_sent(db, claimed, result, via=sender.name)
     return None
 
@@ -239,13 +241,14 @@ def _suppress(db: Database, claimed: _Claimed) -> None:
             _event(session, claimed, "reply_not_sent", {"channel": claimed.channel, "reason": reason, "error": error})
 
 
-def _record_failure(db: Database, claimed: _Claimed, error: str) -> None:
-    final = claimed.attempts >= MAX_ATTEMPTS
+def _record_failure(db: Database, claimed: _Claimed, error: str, *, permanent: bool) -> None:
+    final = permanent or claimed.attempts >= MAX_ATTEMPTS
     with db.write() as session:
         # Until the last attempt the row stays queued (with the error): it is still going to be tried.
         status = "failed" if final else "queued"
         if _finish(session, claimed, status=status, error=error) and final:
-            _event(session, claimed, "reply_failed", {"channel": claimed.channel, "error": error[:500]})
+            data = {"channel": claimed.channel, "error": error[:500], "permanent": permanent}
+            _event(session, claimed, "reply_failed", data)
 
 
 def _record_sent(db: Database, claimed: _Claimed, result: Delivered, *, via: str) -> None:
@@ -303,6 +306,12 @@ def for_messages(session: Session, message_ids: list[int]) -> dict[int, list[Mes
         if row.message_id is not None:  # always: the query asks for messages' rows
             found.setdefault(row.message_id, []).append(row)
     return found
+
+
+def notices_of(session: Session, ticket: Ticket) -> list[MessageDelivery]:
+    """The ticket's notices (the acknowledgement, status notices), oldest first."""
+    query = select(MessageDelivery).where(MessageDelivery.ticket_id == ticket.id, MessageDelivery.message_id.is_(None))
+    return list(session.scalars(query.order_by(MessageDelivery.id)))
 
 
 def for_ticket(session: Session, ticket: Ticket) -> list[MessageDelivery]:

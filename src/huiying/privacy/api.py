@@ -31,7 +31,8 @@ class SubjectIn(InputModel):
 class ErasureOut(BaseModel):
     tickets: int
     messages: int
-    files: int
+    files: int  # attachments and quarantined raw mails deleted
+    mails: int  # the email channel's records of their mails (received, quarantined)
 
 
 @router.post("/export")
@@ -60,5 +61,7 @@ def erase(body: SubjectIn, db: DB, settings: AppSettings, actor: Staff) -> Respo
             contact=body.contact,
             actor=actor,
             attachments_root=settings.attachments_dir,
+            quarantine_root=settings.quarantine_dir,
         )
-    return json_model(ErasureOut(tickets=result.tickets, messages=result.messages, files=result.files))
+    out = ErasureOut(tickets=result.tickets, messages=result.messages, files=result.files, mails=result.mails)
+    return json_model(out)

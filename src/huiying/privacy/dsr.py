@@ -3,6 +3,8 @@
 Erasure anonymises rather than deletes: the tickets stay, with their category, priority,
 channel, status and times, so volumes, SLA attainment and trends are unchanged; what could
 identify the person (contact, free text, device, city, links, files, user id) is removed.
+The email channel's own records of their mails, and any of their mails still in quarantine, go
+with it (channels/email/personal_data.py); so do addresses quoted in delivery errors.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from huiying.audit import service as audit
+from huiying.channels.email import personal_data as mail_data
+from huiying.channels.models import MessageDelivery
 from huiying.kit.actor import Actor
 from huiying.kit.clock import utcnow
 from huiying.kit.masking import mask_text
@@ -39,10 +43,15 @@ def _tickets_of(session: Session, *, user_id: str | None, contact: str | None, l
     return list(session.scalars(repository.for_update(statement) if lock else statement))
 
 
+def _sender_digests(contact: str | None) -> list[str]:
+    return list(crypto.candidate_digests(contact)) if contact else []
+
+
 def export(session: Session, *, user_id: str | None, contact: str | None, actor: Actor) -> dict[str, Any]:
     """Everything stored about the person, in the clear (the requester is entitled to it)."""
     tickets = _tickets_of(session, user_id=user_id, contact=contact)
     ids = [t.id for t in tickets]
+    mails = mail_data.export(session, ticket_ids=ids, sender_digests=_sender_digests(contact))
     messages = session.scalars(select(Message).where(Message.ticket_id.in_(ids)).order_by(Message.id))
     files = session.scalars(select(Attachment).where(Attachment.ticket_id.in_(ids)))
     number = {t.id: t.number for t in tickets}
@@ -86,6 +95,7 @@ def export(session: Session, *, user_id: str | None, contact: str | None, actor:
             }
             for a in files
         ],
+        **mails,
     }
     audit.record(
         session,
@@ -93,7 +103,7 @@ def export(session: Session, *, user_id: str | None, contact: str | None, actor:
         action="privacy.exported",
         object_type="platform_user",
         object_id=_subject(user_id, contact),
-        after={"tickets": len(tickets)},
+        after={"tickets": len(tickets), "mails": len(mails["mails"]) + len(mails["quarantined_mails"])},
     )
     return data
 
@@ -109,6 +119,7 @@ class Erasure:
     tickets: int
     messages: int
     files: int
+    mails: int = 0  # mail records and quarantined mails
 
 
 def erase(
@@ -118,6 +129,7 @@ def erase(
     contact: str | None,
     actor: Actor,
     attachments_root: Path,
+    quarantine_root: Path,
 ) -> Erasure:
     """Anonymise every ticket of the person; statistics-relevant fields are kept."""
     tickets = _tickets_of(session, user_id=user_id, contact=contact, lock=True)
@@ -147,15 +159,36 @@ def erase(
     for attachment in files:
         (attachments_root / attachment.storage_key[:2] / attachment.storage_key).unlink(missing_ok=True)
         session.delete(attachment)
+    for delivery in session.scalars(
+        select(MessageDelivery).where(MessageDelivery.ticket_id.in_(ids), MessageDelivery.error.is_not(None))
+    ):
+        delivery.error = mask_text(delivery.error or "")  # "550 <li.lei@…>: no such user"
+    mail = mail_data.erase(
+        session,
+        ticket_ids=ids,
+        sender_digests=_sender_digests(contact),
+        quarantine_root=quarantine_root,
+        by=actor.name,
+    )
     audit.record(
         session,
         actor=actor,
         action="privacy.erased",
         object_type="platform_user",
         object_id=pseudonym,
-        after={"tickets": len(tickets), "messages": user_messages, "files": len(files)},
+        after={
+            "tickets": len(tickets),
+            "messages": user_messages,
+            "files": len(files) + mail.files,
+            "mails": mail.mails + mail.quarantined,
+        },
     )
-    return Erasure(tickets=len(tickets), messages=user_messages, files=len(files))
+    return Erasure(
+        tickets=len(tickets),
+        messages=user_messages,
+        files=len(files) + mail.files,
+        mails=mail.mails + mail.quarantined,
+    )
 
 
 def rotate_keys(session: Session, *, actor: Actor, batch: int = 1000) -> int:

@@ -163,6 +163,18 @@ class Wording:
             return self.t("event.compliance_escalated", team=self.team(data.get("team")))
         if action == "routed":
             return self.routed(data)
+        if action in ("notice_delivered", "notice_not_sent", "notice_failed"):
+            channel = str(data.get("channel") or "")
+            reason = self.delivery_reason(data.get("reason"), data.get("error"))
+            return self.t(
+                f"event.{action}",
+                kind=self.notice_kind(str(data.get("kind") or "")),
+                channel=self.delivery_channel(channel),
+                reason=reason,
+                error=str(data.get("error") or ""),
+            )
+        if action == "mail_not_acknowledged":
+            return self.t("event.mail_not_acknowledged", days=data.get("days", ""))
         if action in ("reply_delivered", "reply_not_sent", "reply_failed"):
             channel = str(data.get("channel") or data.get("via") or "")
             if action == "reply_delivered" and channel == "portal":
@@ -194,6 +206,10 @@ class Wording:
     def delivery_channel(self, channel: str) -> str:
         key = f"delivery.channel.{channel}"
         return self.t(key) if key in i18n.MESSAGES else self.t("delivery.channel.other")
+
+    def notice_kind(self, kind: str) -> str:
+        key = f"notice.kind.{kind}"
+        return self.t(key) if key in i18n.MESSAGES else self.t("notice.kind.other")
 
     def delivery_reason(self, reason: object, error: object) -> str:
         """Why nothing was sent, in the reader's words when the code is known."""

@@ -140,6 +140,7 @@ def ticket_page(number: str, request: Request, db: DB, settings: AppSettings, pa
             "ticket": present.ticket_out(ticket, reveal_pii=reveal, files=files),
             "messages": [present.message_out(m, reveal_pii=reveal) for m in messages],
             "deliveries": delivery.for_messages(session, [m.id for m in messages if m.kind == "reply"]),
+            "notices": delivery.notices_of(session, ticket),
             "events": [
                 present.event_out(e, n, reveal_pii=reveal)
                 for e, n in repository.timeline(session, ticket, family=family)

@@ -55,9 +55,9 @@ def imap_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ImapServer
 
 @pytest.fixture(autouse=True)
 def _no_failures_left_over() -> Iterator[None]:
-    imap._failures.clear()
+    imap.failures.clear()
     yield
-    imap._failures.clear()
+    imap.failures.clear()
 
 
 def _count(db: Database, model: Any) -> int:

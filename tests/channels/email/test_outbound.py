@@ -10,6 +10,7 @@ PostgreSQL; time is injected (`kit.clock.frozen`)."""
 from __future__ import annotations
 
 import base64
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from conftest import StaffLogin, login
+from conftest import StaffLogin, admin_page, login
 from helpers import feedback, submit
 from huiying.app import create_app
 from huiying.channels import registry
@@ -52,6 +53,7 @@ def _raw_mail(
     message_id: str | None = None,
     in_reply_to: str | None = None,
     headers: tuple[str, ...] = (),
+    date: str = "Wed, 02 Dec 2026 09:58:00 +0800",
 ) -> tuple[bytes, str]:
     """A UTF-8 mail as a mailer sends it, and its Message-ID (without <>)."""
     message_id = message_id or f"{uuid.uuid4().hex}@mail.example.net"
@@ -59,7 +61,7 @@ def _raw_mail(
         f"From: =?utf-8?b?{base64.b64encode('李雷'.encode()).decode()}?= <{sender}>",
         f"To: {SUPPORT}",
         f"Subject: =?utf-8?b?{base64.b64encode(subject.encode()).decode()}?=",
-        "Date: Wed, 02 Dec 2026 09:58:00 +0800",
+        f"Date: {date}",
         f"Message-ID: <{message_id}>",
         *([f"In-Reply-To: <{in_reply_to}>", f"References: <{in_reply_to}>"] if in_reply_to else []),
         *headers,
@@ -203,6 +205,23 @@ def test_a_new_mail_is_acknowledged_once_with_its_number_and_due_time(
     assert _actions(client, staff, number).count("notice_delivered") == 1
 
 
+def test_an_old_mail_replayed_is_not_acknowledged_and_the_timeline_says_why(
+    client: TestClient, staff: StaffLogin, db: Database, mail_settings: Settings, smtp: SmtpSink
+) -> None:
+    """A mailbox replayed or a migration: a mail sent days ago gets no "we received it" now."""
+    smtp.start()
+    old, _ = _raw_mail(date="Mon, 23 Nov 2026 09:00:00 +0800")  # nine days before T0
+    recent, _ = _raw_mail(sender="han.mei@example.net", date="Tue, 01 Dec 2026 09:00:00 +0800")
+    with frozen(T0):
+        old_number, recent_number = _mail_in(db, mail_settings, old), _mail_in(db, mail_settings, recent)
+        _drain(db)
+        timeline = client.get(f"/api/v1/tickets/{old_number}/timeline", headers=staff.headers).json()
+    assert smtp.to() == ["han.mei@example.net"]  # the day-old one is acknowledged
+    assert _deliveries(client, staff, old_number) == [] and len(_deliveries(client, staff, recent_number)) == 1
+    (skipped,) = [e for e in timeline["events"] if e["action"] == "mail_not_acknowledged"]
+    assert skipped["data"]["reason"] == "old_mail" and skipped["data"]["days"] == 9
+
+
 def test_an_english_mail_is_acknowledged_in_english(
     client: TestClient,
     staff: StaffLogin,
@@ -326,6 +345,44 @@ def test_a_delivery_that_gives_up_says_why_on_the_ticket(
     assert actions.count("notice_failed") == 1 and "notice_delivered" not in actions
     with db.read() as session:
         assert session.get_one(OutboxJob, job_id).state == "dead"  # an admin may retry it
+
+
+@pytest.mark.parametrize(
+    ("reply", "status", "job_state"),
+    [
+        ("550 5.1.1 <li.lei@example.net>: no such user", "failed", "done"),  # for good: at once
+        ("450 4.2.0 mailbox busy, try later", "queued", "pending"),  # for now: retried
+    ],
+)
+def test_a_recipient_refused_for_good_fails_at_once_and_one_refused_for_now_is_retried(
+    client: TestClient,
+    staff: StaffLogin,
+    db: Database,
+    mail_settings: Settings,
+    smtp: SmtpSink,
+    reply: str,
+    status: str,
+    job_state: str,
+) -> None:
+    raw, _ = _raw_mail()
+    smtp.refuse["li.lei@example.net"] = reply
+    smtp.start()
+    with frozen(T0):
+        number = _mail_in(db, mail_settings, raw)
+        _drain(db)
+        (delivery,) = _deliveries(client, staff, number)
+        actions = _actions(client, staff, number)
+        with db.read() as session:
+            job = session.scalars(select(OutboxJob).where(OutboxJob.job == "deliver_message")).one()
+    assert (delivery["status"], delivery["attempts"], job.state) == (status, 1, job_state)
+    assert reply.split()[0] in delivery["error"] and smtp.raw == []
+    assert actions.count("notice_failed") == (1 if status == "failed" else 0)
+    # Staff see it on the ticket page, beside the conversation, in their language.
+    html = admin_page(client, db, f"/tickets/{number}?lang=zh", base_url=BASE_URL)
+    (notice,) = re.findall(r'<li class="delivery[^"]*" data-kind="received"[^>]*>(.*?)</li>', html, re.S)
+    notice = re.sub(r"\s+", " ", notice)
+    assert notice.startswith(" 收到确认 · 邮件: ")
+    assert ("发送失败" if status == "failed" else "排队中（上次发送失败") in notice and reply.split()[0] in notice
 
 
 def test_without_smtp_the_acknowledgement_is_suppressed_with_the_reason(

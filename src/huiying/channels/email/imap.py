@@ -7,13 +7,15 @@ mail, one transaction), and only after that commit mark it on the server. So a c
 the commit and the mark loses nothing and imports nothing twice: the next poll fetches the mail
 again, `import_mail` calls it a duplicate, and then it is marked. A mail that cannot be read is
 quarantined by `import_mail` and marked like any other; one whose import fails (an error, not
-the mail) stays unmarked and is tried again at the next poll, and after FAILURES_TO_QUARANTINE
+the mail) stays unmarked and is tried again at the next poll, and after retries.FAILURES_TO_QUARANTINE
 failures in a row it is quarantined with the error as its reason and marked — never lost, never
 tried forever. One mail's trouble never stops the poll; a broken connection stops that
 mailbox's poll, is logged, and the next poll (the job's schedule) tries again.
 
-The mailboxes: HUIYING_IMAP_URL (CONTRACT.md). `mailboxes(settings)` is the one list the job,
-the command and the watchers poll.
+The mailboxes: HUIYING_IMAP_URL (CONTRACT.md), `mailboxes(settings)`, and the enabled ones admins
+configured (channels/email/accounts.py). `configured_mailboxes(db, settings)` is the one list the
+job, the command and the watchers poll; after each admin-configured mailbox's poll its last poll
+and error are recorded on it, and one mailbox's failure never stops the others.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
-from huiying.channels.email import quarantine_store
+from huiying.channels.email import accounts
 from huiying.channels.email.imap_client import (
     CONNECTION_ERRORS,
     Folder,
@@ -35,7 +38,7 @@ from huiying.channels.email.imap_client import (
     open_folder,
     parse_imap_url,
 )
-from huiying.channels.email.parse import parse_mail
+from huiying.channels.email.retries import FailedImports
 from huiying.channels.email.service import ImportOutcome, Tally, import_one
 from huiying.config import Settings
 from huiying.db import Database
@@ -47,7 +50,6 @@ EVERY = timedelta(seconds=60)
 # The job runs inside a scheduler tick: a big backlog is taken in slices, the next one a minute
 # after this one started, so the other periodic jobs keep their rhythm.
 JOB_SECONDS = 45.0
-FAILURES_TO_QUARANTINE = 3
 # Re-issue IDLE well inside RFC 2177's 29 minutes (and most NAT timeouts).
 IDLE_SECONDS = 240.0
 RETRY_SECONDS = 5.0
@@ -59,8 +61,7 @@ OnMail = Callable[[str, ImportOutcome], None]
 
 _settings: Settings | None = None
 # Failed imports by the mail's source (mailbox, UIDVALIDITY, UID), in this process.
-_failures: dict[str, int] = {}
-_failures_lock = threading.Lock()
+failures = FailedImports()
 
 
 @dataclass
@@ -75,9 +76,32 @@ def configure(settings: Settings) -> None:
     _settings = settings
 
 
+@dataclass(frozen=True)
+class Configured:
+    """A mailbox to poll and where it was configured: HUIYING_IMAP_URL, or an admin's account."""
+
+    mailbox: Mailbox
+    account_id: int | None = None  # mail_accounts.id
+    name: str | None = None  # the account's name, for errors
+
+
 def mailboxes(settings: Settings) -> list[Mailbox]:
-    """Every mailbox to poll; ValueError (without the password) for a URL that is wrong."""
+    """HUIYING_IMAP_URL's mailbox, if set; ValueError (without the password) for a URL that is wrong."""
     return [parse_imap_url(settings.imap_url)] if settings.imap_url else []
+
+
+def account_mailboxes(db: Database) -> list[Configured]:
+    """The enabled mailboxes admins configured."""
+    with db.read() as session:
+        return [
+            Configured(accounts.to_mailbox(account), account_id=account.id, name=account.name)
+            for account in accounts.enabled_accounts(session)
+        ]
+
+
+def configured_mailboxes(db: Database, settings: Settings) -> list[Configured]:
+    """Every mailbox to poll: HUIYING_IMAP_URL's, then the admins'; ValueError for a wrong URL."""
+    return [Configured(mailbox) for mailbox in mailboxes(settings)] + account_mailboxes(db)
 
 
 def poll(
@@ -91,13 +115,62 @@ def poll(
     """Poll each mailbox once (until `deadline`, a time.monotonic() value, if given)."""
     result = PollResult()
     for mailbox in boxes:
-        try:
-            with open_folder(mailbox) as folder:
-                poll_folder(db, folder, settings=settings, tally=result.tally, on_mail=on_mail, deadline=deadline)
-        except ImapError as exc:
-            log.warning("polling %s failed: %s", mailbox.display, exc)
-            result.errors.append(str(exc))
+        error = _poll_one(db, mailbox, settings=settings, result=result, on_mail=on_mail, deadline=deadline)
+        if error is not None:
+            result.errors.append(error)
     return result
+
+
+def poll_configured(
+    db: Database,
+    boxes: list[Configured],
+    *,
+    settings: Settings,
+    on_mail: OnMail | None = None,
+    deadline: float | None = None,
+) -> PollResult:
+    """Poll each mailbox once and record each account's poll (when, and its error or none).
+    With a `deadline`, each mailbox gets an equal share of the time left, so one big backlog does
+    not starve the mailboxes after it."""
+    result = PollResult()
+    for index, box in enumerate(boxes):
+        share = None
+        if deadline is not None:
+            share = time.monotonic() + max(deadline - time.monotonic(), 0.0) / (len(boxes) - index)
+        error = _poll_one(db, box.mailbox, settings=settings, result=result, on_mail=on_mail, deadline=share)
+        if error is not None:
+            error = accounts.scrubbed(error, box.mailbox)
+            result.errors.append(f"{box.name}: {error}" if box.name else error)
+        if box.account_id is not None:
+            _record(db, box.account_id, error)
+    return result
+
+
+def _poll_one(
+    db: Database,
+    mailbox: Mailbox,
+    *,
+    settings: Settings,
+    result: PollResult,
+    on_mail: OnMail | None,
+    deadline: float | None,
+) -> str | None:
+    """One mailbox into `result.tally`; the error (without the password) when it could not be polled."""
+    try:
+        with open_folder(mailbox) as folder:
+            poll_folder(db, folder, settings=settings, tally=result.tally, on_mail=on_mail, deadline=deadline)
+    except ImapError as exc:
+        log.warning("polling %s failed: %s", mailbox.display, exc)
+        return str(exc)
+    return None
+
+
+def _record(db: Database, account_id: int, error: str | None) -> None:
+    try:
+        with db.write() as session:
+            accounts.record_poll(session, account_id, error)
+    except Exception:  # the mail is in; a status line lost is no reason to fail the other mailboxes
+        log.exception("recording the poll of mail account %s failed", account_id)
 
 
 def poll_folder(
@@ -142,37 +215,13 @@ def _take(db: Database, folder: Folder, uid: str, source: str, settings: Setting
         return None
     outcome = import_one(db, raw, source=source, settings=settings)
     if outcome.result == "failed":
-        outcome = _after_failure(db, raw, source, outcome, settings)
+        outcome = failures.failed(db, raw, key=source, source=source, outcome=outcome, settings=settings)
         if outcome.result == "failed":
             return outcome  # unmarked: tried again at the next poll
-    elif _failures:
-        with _failures_lock:
-            _failures.pop(source, None)  # it failed before, and went in now
+    else:
+        failures.succeeded(source)  # it may have failed before, and went in now
     _mark(folder, uid, source)
     return outcome
-
-
-def _after_failure(db: Database, raw: bytes, source: str, failed: ImportOutcome, settings: Settings) -> ImportOutcome:
-    """Count the failure; at the limit, quarantine the mail with the error as its reason."""
-    with _failures_lock:
-        count = _failures.get(source, 0) + 1
-        _failures[source] = count
-    if count < FAILURES_TO_QUARANTINE:
-        return failed
-    reason = f"import failed {count} times: {failed.reason}"
-    try:
-        with db.write() as session:
-            entry = quarantine_store.put(
-                session, raw=raw, mail=parse_mail(raw), reason=reason, source=source, root=settings.quarantine_dir
-            )
-    except Exception:  # the database itself is in trouble: keep the mail unmarked for later
-        log.exception("quarantining %s failed", source)
-        return failed
-    with _failures_lock:
-        _failures.pop(source, None)
-    if entry is None:
-        return ImportOutcome("duplicate", reason="quarantined before")
-    return ImportOutcome("quarantined", reason=reason[: quarantine_store.REASON_CHARS], quarantine_id=entry)
 
 
 def _mark(folder: Folder, uid: str, source: str) -> None:
@@ -192,11 +241,19 @@ def poll_job(db: Database) -> None:
     """Periodic: poll every configured mailbox; a mailbox that could not be polled fails the run
     (after the others were polled), so `huiying jobs list` shows why."""
     settings = _settings
-    if settings is None or not settings.imap_url:
+    if settings is None:
         return
-    result = poll(db, mailboxes(settings), settings=settings, deadline=time.monotonic() + JOB_SECONDS)
-    if result.errors:
-        raise ImapError("; ".join(result.errors))
+    started = time.monotonic()
+    errors: list[str] = []
+    try:
+        boxes = configured_mailboxes(db, settings)
+    except ValueError as exc:  # a wrong HUIYING_IMAP_URL: the admins' mailboxes are polled all the same
+        errors.append(str(exc))
+        boxes = account_mailboxes(db)
+    result = poll_configured(db, boxes, settings=settings, deadline=started + JOB_SECONDS)
+    errors += result.errors
+    if errors:
+        raise ImapError("; ".join(errors))
 
 
 def register_jobs() -> None:
@@ -216,11 +273,13 @@ def watch(
     stop: threading.Event,
     idle_seconds: float = IDLE_SECONDS,
     on_mail: OnMail | None = None,
+    wanted: Callable[[], bool] | None = None,
 ) -> None:
-    """Until `stop`: poll, wait in IDLE for new mail, poll again. A server without IDLE leaves it to
-    the periodic job; a broken connection is logged and retried, waiting longer each time."""
+    """Until `stop` (or `wanted()` turns false): poll, wait in IDLE for new mail, poll again. A
+    server without IDLE leaves it to the periodic job; a broken connection is logged and retried,
+    waiting longer each time."""
     failures = 0
-    while not stop.is_set():
+    while not stop.is_set() and (wanted is None or wanted()):
         try:
             with open_folder(mailbox) as folder:
                 if not folder.can_idle:
@@ -230,14 +289,32 @@ def watch(
                     poll_folder(db, folder, settings=settings, tally=Tally(), on_mail=on_mail)
                     failures = 0
                     folder.wait(seconds=idle_seconds, stop=stop)
+                    if wanted is not None and not wanted():
+                        log.info("%s was changed or disabled: no longer watched", mailbox.display)
+                        return
         except WATCH_ERRORS as exc:
             failures += 1
             log.warning("watching %s failed (%d in a row): %s", mailbox.display, failures, exc)
             stop.wait(min(RETRY_SECONDS * 2 ** (failures - 1), MAX_RETRY_SECONDS))
 
 
+def _still_current(db: Database, account_id: int, mailbox: Mailbox) -> Callable[[], bool]:
+    """Whether an account is still enabled with these settings (a changed one is the job's until
+    the next start); a database that cannot answer now keeps the watcher going."""
+
+    def check() -> bool:
+        try:
+            return any(box.mailbox == mailbox for box in account_mailboxes(db) if box.account_id == account_id)
+        except Exception:  # the database is in trouble: the mailbox is not the one that changed
+            log.exception("checking mail account %s failed", account_id)
+            return True
+
+    return check
+
+
 class Watchers:
-    """One IDLE thread per configured mailbox, for a long-running process (serve, worker)."""
+    """One IDLE thread per configured mailbox, for a long-running process (serve, worker).
+    Admins' mailboxes are those enabled at start; one added later is the periodic job's."""
 
     def __init__(self, db: Database, settings: Settings) -> None:
         self._db = db
@@ -247,15 +324,21 @@ class Watchers:
 
     def start(self) -> int:
         """Start the watchers; returns how many (0: no mailbox, or a URL that is wrong — logged)."""
+        boxes: list[Configured] = []
         try:
-            boxes = mailboxes(self._settings)
+            boxes += [Configured(mailbox) for mailbox in mailboxes(self._settings)]
         except ValueError as exc:
-            log.error("not watching mail: %s", exc)
-            return 0
-        for number, mailbox in enumerate(boxes, 1):
-            kwargs = {"settings": self._settings, "stop": self._stop}
+            log.error("not watching HUIYING_IMAP_URL: %s", exc)
+        try:
+            boxes += account_mailboxes(self._db)
+        except Exception:  # no watcher for them now; the periodic job still polls them
+            log.exception("not watching the admins' mailboxes")
+        for number, box in enumerate(boxes, 1):
+            kwargs: dict[str, Any] = {"settings": self._settings, "stop": self._stop}
+            if box.account_id is not None:
+                kwargs["wanted"] = _still_current(self._db, box.account_id, box.mailbox)
             thread = threading.Thread(
-                target=watch, args=(self._db, mailbox), kwargs=kwargs, name=f"huiying-imap-{number}", daemon=True
+                target=watch, args=(self._db, box.mailbox), kwargs=kwargs, name=f"huiying-imap-{number}", daemon=True
             )
             thread.start()
             self._threads.append(thread)

@@ -9,13 +9,16 @@ for the flood limit, by the keyed digest of the address: no address is stored in
 
 `mail_quarantine` holds what was not taken (unreadable, or a sender flooding us): the raw bytes
 sit in the data directory under the mail's digest, the row says why and what an admin did.
+
+`mail_accounts` are the mailboxes admins configured (beside HUIYING_IMAP_URL), polled by the
+same job; the password is encrypted at rest and never leaves the server.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from huiying.db import Base, BigId, UTCDateTime
@@ -26,6 +29,10 @@ KINDS = ("normal", "auto_reply", "bounce", "list", "spam")
 OUTCOMES = ("imported", "threaded", "noise")
 QUARANTINE_STATUSES = ("open", "retried", "ticketed", "dropped")
 MESSAGE_ID_CHARS = 255  # longer ids are cut, the same way wherever they are compared
+# How an admin-configured mailbox is reached: implicit TLS, STARTTLS, or plain IMAP to a server on
+# this machine only (the password would cross the network in clear otherwise).
+SECURITIES = ("imaps", "starttls", "plain-local")
+LAST_ERROR_CHARS = 500
 
 
 def _values(values: tuple[str, ...]) -> str:
@@ -67,6 +74,7 @@ class MailQuarantine(Base):
         UniqueConstraint("digest"),
         CheckConstraint(f"status IN ({_values(QUARANTINE_STATUSES)})", name="status"),
         Index("ix_mail_quarantine_status_id", "status", "id"),
+        Index("ix_mail_quarantine_sender_digest", "sender_digest"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -78,6 +86,8 @@ class MailQuarantine(Base):
     # What the admin list shows of it, when the mail could be read that far (sender masked).
     subject: Mapped[str | None] = mapped_column(String(200))
     sender_masked: Mapped[str | None] = mapped_column(String(254))
+    # crypto.digest of the From address: a data-subject request finds the person's entries by it.
+    sender_digest: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(12), default="open")
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
@@ -85,3 +95,30 @@ class MailQuarantine(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by: Mapped[str | None] = mapped_column(String(100))  # the admin's name (details in the audit log)
+
+
+class MailAccount(Base):
+    """A mailbox an admin configured; polled like HUIYING_IMAP_URL's while `enabled`."""
+
+    __tablename__ = "mail_accounts"
+    __table_args__ = (
+        UniqueConstraint("name"),
+        CheckConstraint(f"security IN ({_values(SECURITIES)})", name="security"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))  # what admins call it: "售后邮箱"
+    host: Mapped[str] = mapped_column(String(255))
+    port: Mapped[int] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(String(255))
+    password_encrypted: Mapped[str] = mapped_column(Text)  # privacy.crypto; never shown again
+    folder: Mapped[str] = mapped_column(String(255), default="INBOX")
+    security: Mapped[str] = mapped_column(String(16))
+    move_to: Mapped[str | None] = mapped_column(String(255))  # the folder a mail goes to once taken in
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The last poll, and why it failed (None: it worked), so a broken mailbox is seen, not silent.
+    last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)  # at most LAST_ERROR_CHARS
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

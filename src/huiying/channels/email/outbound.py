@@ -86,9 +86,9 @@ class EmailSender:
             raise DeliveryFailed("the ticket has no email address to send to")
         message = compose.build(letter)
         sender = compose.address_of(self.mail_from)[1]
-        (error,) = smtp.send(self.server, [smtp.Envelope(message, sender, (letter.to,))])
-        if error is not None:
-            raise DeliveryFailed(error)
+        (failure,) = smtp.send(self.server, [smtp.Envelope(message, sender, (letter.to,))])
+        if failure is not None:
+            raise DeliveryFailed(failure.text, permanent=failure.permanent)
         return Delivered(external_id=letter.message_id)
 
 

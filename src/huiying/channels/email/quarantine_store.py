@@ -20,6 +20,7 @@ from huiying.kit.files import write_atomically
 from huiying.kit.masking import mask_contact
 from huiying.kit.sql import dialect_insert
 from huiying.kit.strings import clean_line
+from huiying.privacy import crypto
 
 REASON_CHARS = 300
 
@@ -39,6 +40,7 @@ def put(session: Session, *, raw: bytes, mail: ParsedMail, reason: str, source: 
             source=source[:255],
             subject=clean_line(mail.subject)[:200] or None,
             sender_masked=mask_contact(mail.from_address[:254]) if mail.from_address else None,
+            sender_digest=crypto.digest(mail.from_address) if mail.from_address else None,
             status="open",
             attempts=1,
             created_at=now,
