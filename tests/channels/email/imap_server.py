@@ -199,6 +199,14 @@ class ImapServer:
                 status, data = connection.append(mailbox_name(folder), flags, None, raw)
                 assert status == "OK", data
 
+    def clear_flags(self, folder: str) -> None:
+        """Unmark every mail of the folder (as if our marks had never been made)."""
+        with self.client() as connection:
+            status, data = connection.select(mailbox_name(folder))
+            assert status == "OK", data
+            status, data = connection.uid("STORE", "1:*", "-FLAGS", f"({KEYWORD})")
+            assert status == "OK", data
+
     def flags(self, folder: str) -> list[set[str]]:
         """Each mail's flags, in UID order (\\Recent left out: it is the session's, not the mail's)."""
         with self.client() as connection:
