@@ -6,6 +6,7 @@ duplicate; a broken mail is quarantined and marked; STARTTLS and IMAPS; IDLE; th
 
 from __future__ import annotations
 
+import imaplib
 import logging
 import os
 import re
@@ -141,27 +142,27 @@ def test_a_crash_between_the_commit_and_the_mark_loses_nothing_and_imports_nothi
 ) -> None:
     folder = imap_server.new_folder(keywords=True)
     imap_server.append(folder, mail(body="我的账号被盗了，请尽快处理"), mail(body="第二封"))
-    real_mark = imap_client.Folder.mark
+    real_mark = imap_client.Folder.mark_many
     crashes = []
 
-    def crash_once(self: imap_client.Folder, uid: str) -> None:
+    def crash_once(self: imap_client.Folder, uids: list[str]) -> None:
         if not crashes:
-            crashes.append(uid)
+            crashes.append(uids)
             raise SystemExit("power cut")  # the process dies: nothing after this line runs
-        real_mark(self, uid)
+        real_mark(self, uids)
 
-    monkeypatch.setattr(imap_client.Folder, "mark", crash_once)
+    monkeypatch.setattr(imap_client.Folder, "mark_many", crash_once)
     with pytest.raises(SystemExit):
         _poll(db, settings, imap_server.url(folder))
-    # The first mail's ticket is committed; on the server it is not marked, the second not touched.
-    assert _count(db, Ticket) == 1
+    # The batch's tickets are committed; on the server neither mail is marked.
+    assert _count(db, Ticket) == 2
     assert imap_server.flags(folder) == [set(), set()]
 
     result, lines = _poll(db, settings, imap_server.url(folder))
-    assert result.tally.line() == "imported=1 threaded=0 quarantined=0 failed=0 duplicate=1"
+    assert result.tally.line() == "imported=0 threaded=0 quarantined=0 failed=0 duplicate=2"
     with db.read() as session:
-        number = session.scalar(select(Ticket.number).order_by(Ticket.id).limit(1))
-    assert lines[0] == f"duplicate: {number}"
+        numbers = session.scalars(select(Ticket.number).order_by(Ticket.id)).all()
+    assert lines == [f"duplicate: {number}" for number in numbers]
     assert _count(db, Ticket) == 2
     assert imap_server.flags(folder) == [{KEYWORD}, {KEYWORD}]
     assert _poll(db, settings, imap_server.url(folder))[0].tally.duplicate == 0
@@ -187,14 +188,14 @@ def test_a_mail_whose_import_keeps_failing_stays_until_the_third_poll_then_is_qu
 ) -> None:
     folder = imap_server.new_folder(keywords=True)
     imap_server.append(folder, mail(body="这封邮件触发了一个程序错误"), mail(body="这封没问题"))
-    real_import = imap.import_one
+    real_import = service.import_one
 
     def fails_on_the_first(db: Database, raw: bytes, *, source: str, settings: Settings) -> service.ImportOutcome:
         if source.endswith(";UID=1"):
             return service.ImportOutcome("failed", reason="RuntimeError: a bug")
         return real_import(db, raw, source=source, settings=settings)
 
-    monkeypatch.setattr(imap, "import_one", fails_on_the_first)
+    monkeypatch.setattr(service, "import_one", fails_on_the_first)
     url = imap_server.url(folder)
     first, lines = _poll(db, settings, url)
     assert first.tally.line() == "imported=1 threaded=0 quarantined=0 failed=1"  # the next mail still went in
@@ -213,12 +214,37 @@ def test_a_mail_whose_import_keeps_failing_stays_until_the_third_poll_then_is_qu
 def test_a_mail_taken_in_is_moved_where_the_url_says(imap_server: ImapServer, db: Database, settings: Settings) -> None:
     folder = imap_server.new_folder(keywords=True)
     done = imap_server.new_folder(keywords=True, name=f"已处理-{folder}")
-    imap_server.append(folder, mail())
+    imap_server.append(folder, mail(), mail(sender="wang@example.org"), mail(sender="zhao@example.org"))
     result, _ = _poll(db, settings, imap_server.url(folder, query=f"move={done}"))
-    assert result.tally.imported == 1
+    assert result.tally.imported == 3  # one batch: marked and moved with one command each
     # Gone from the folder: what stays there is marked \Deleted for the server to expunge.
     assert [flags for flags in imap_server.flags(folder) if "\\Deleted" not in flags] == []
-    assert imap_server.flags(done) == [{KEYWORD}]
+    assert imap_server.flags(done) == [{KEYWORD}] * 3
+
+
+def test_a_batch_the_server_will_not_fetch_at_once_is_fetched_one_by_one(
+    imap_server: ImapServer, db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that refuses the batch FETCH (some limit the command's length): each mail is
+    fetched alone, and one it refuses fails alone, unmarked, while the others go in."""
+    folder = imap_server.new_folder(keywords=True)
+    imap_server.append(folder, mail(), mail(sender="wang@example.org"), mail(sender="zhao@example.org"))
+    real_fetch = imap_client.Folder.fetch
+
+    def refuse_the_batch(self: imap_client.Folder, uids: list[str]) -> dict[str, bytes]:
+        raise imaplib.IMAP4.error("FETCH failed: command line too long")
+
+    def refuse_the_second(self: imap_client.Folder, uid: str) -> bytes | None:
+        if uid == "2":
+            raise imaplib.IMAP4.error("FETCH 2 failed: message unavailable")
+        return real_fetch(self, uid)
+
+    monkeypatch.setattr(imap_client.Folder, "fetch_many", refuse_the_batch)
+    monkeypatch.setattr(imap_client.Folder, "fetch", refuse_the_second)
+    result, lines = _poll(db, settings, imap_server.url(folder))
+    assert result.tally.line() == "imported=2 threaded=0 quarantined=0 failed=1"
+    assert "failed: fetch: FETCH 2 failed: message unavailable" in lines
+    assert imap_server.flags(folder) == [{KEYWORD}, set(), {KEYWORD}]
 
 
 # --- connections, TLS, errors -------------------------------------------------------------------------

@@ -1,15 +1,16 @@
 """Mailboxes polled over IMAP into tickets: the `mail_poll` periodic job, `huiying mail poll`,
 and the IDLE watchers that poll as soon as the server reports new mail.
 
-A poll lists the folder's mails not marked yet (imap_client.Folder), and for each, oldest
-first: fetch it (BODY.PEEK[]: not marked by reading), take it in (`service.import_one`: one
-mail, one transaction), and only after that commit mark it on the server. So a crash between
-the commit and the mark loses nothing and imports nothing twice: the next poll fetches the mail
-again, `import_mail` calls it a duplicate, and then it is marked. A mail that cannot be read is
+A poll lists the folder's mails not marked yet (imap_client.Folder) and takes them oldest first,
+BATCH_SIZE at a time: fetch them (BODY.PEEK[]: not marked by reading), take them in
+(`service.import_many`: one commit for the batch, a savepoint per mail), and only after that
+commit mark each on the server. So a crash between the commit and the marks loses nothing and
+imports nothing twice: the next poll fetches those mails again, `import_mail` calls them
+duplicates, and then they are marked. A mail that cannot be read is
 quarantined by `import_mail` and marked like any other; one whose import fails (an error, not
-the mail) stays unmarked and is tried again at the next poll, and after retries.FAILURES_TO_QUARANTINE
-failures in a row it is quarantined with the error as its reason and marked — never lost, never
-tried forever. One mail's trouble never stops the poll; a broken connection stops that
+the mail) stays unmarked and is tried again at the next poll, and after
+retries.FAILURES_TO_QUARANTINE failures in a row it is quarantined with the error as its reason
+and marked — never lost, never tried forever. One mail's trouble never stops the poll; a broken connection stops that
 mailbox's poll, is logged, and the next poll (the job's schedule) tries again.
 
 The mailboxes: HUIYING_IMAP_URL (CONTRACT.md), `mailboxes(settings)`, and the enabled ones admins
@@ -38,8 +39,9 @@ from huiying.channels.email.imap_client import (
     open_folder,
     parse_imap_url,
 )
+from huiying.channels.email.importer import Found
 from huiying.channels.email.retries import FailedImports
-from huiying.channels.email.service import ImportOutcome, Tally, import_one
+from huiying.channels.email.service import BATCH_SIZE, ImportOutcome, Tally, import_many
 from huiying.config import Settings
 from huiying.db import Database
 
@@ -182,18 +184,18 @@ def poll_folder(
     on_mail: OnMail | None = None,
     deadline: float | None = None,
 ) -> None:
-    """Take in every unmarked mail of an open folder; ImapError when the connection breaks."""
+    """Take in every unmarked mail of an open folder, BATCH_SIZE mails to a commit (as `mail
+    import` does), each marked only after its batch is committed; ImapError when the connection
+    breaks."""
     try:
-        for uid in folder.unmarked():
+        uids = folder.unmarked()
+        for start in range(0, len(uids), BATCH_SIZE):
             if deadline is not None and time.monotonic() > deadline:
                 return
-            source = folder.mailbox.source(folder.uid_validity, uid)
-            outcome = _take(db, folder, uid, source, settings)
-            if outcome is None:
-                continue
-            tally.add(outcome)
-            if on_mail is not None:
-                on_mail(source, outcome)
+            for source, outcome in _take_batch(db, folder, uids[start : start + BATCH_SIZE], settings):
+                tally.add(outcome)
+                if on_mail is not None:
+                    on_mail(source, outcome)
     except imaplib.IMAP4.abort as exc:
         raise ImapError(f"{folder.mailbox.display}: the connection broke: {exc}"[:500]) from None
     except CONNECTION_ERRORS as exc:
@@ -202,36 +204,67 @@ def poll_folder(
         folder.forget_responses()
 
 
-def _take(db: Database, folder: Folder, uid: str, source: str, settings: Settings) -> ImportOutcome | None:
-    """One mail: fetch, take in, and mark after the commit; None when it vanished meanwhile."""
-    try:
-        raw = folder.fetch(uid)
-    except imaplib.IMAP4.abort:
-        raise
-    except imaplib.IMAP4.error as exc:  # this mail only (the server refused it): the next one goes on
-        log.warning("fetching %s failed: %s", source, exc)
-        return ImportOutcome("failed", reason=f"fetch: {exc}"[:300])
-    if raw is None:
-        return None
-    outcome = import_one(db, raw, source=source, settings=settings)
-    if outcome.result == "failed":
-        outcome = failures.failed(db, raw, key=source, source=source, outcome=outcome, settings=settings)
+def _take_batch(db: Database, folder: Folder, uids: list[str], settings: Settings) -> list[tuple[str, ImportOutcome]]:
+    """Fetch the mails, take them in (one commit), then mark the ones stored. A mail whose
+    import failed stays unmarked, tried again at the next poll, until `failures` quarantines it."""
+    outcomes: list[tuple[str, ImportOutcome]] = []
+    raws = _fetch(folder, uids, outcomes)
+    found = [Found(folder.mailbox.source(folder.uid_validity, uid), raw) for uid, raw in raws.items()]
+    uid_of = {item.source: uid for item, uid in zip(found, raws, strict=True)}
+    stored: list[str] = []
+    for item, outcome in import_many(db, found, settings=settings, batch_size=len(found) or 1):
         if outcome.result == "failed":
-            return outcome  # unmarked: tried again at the next poll
-    else:
-        failures.succeeded(source)  # it may have failed before, and went in now
-    _mark(folder, uid, source)
-    return outcome
+            source = item.source
+            outcome = failures.failed(db, item.raw, key=source, source=source, outcome=outcome, settings=settings)
+            if outcome.result == "failed":
+                outcomes.append((item.source, outcome))  # unmarked: tried again at the next poll
+                continue
+        else:
+            failures.succeeded(item.source)  # it may have failed before, and went in now
+        stored.append(item.source)
+        outcomes.append((item.source, outcome))
+    _mark(folder, [uid_of[source] for source in stored])
+    return outcomes
 
 
-def _mark(folder: Folder, uid: str, source: str) -> None:
+def _fetch(folder: Folder, uids: list[str], outcomes: list[tuple[str, ImportOutcome]]) -> dict[str, bytes]:
+    """The mails' bytes by UID, in one command; when the server refuses it, one by one, so a
+    mail it refuses costs only itself (a `failed` outcome). A mail gone meanwhile is left out."""
     try:
-        folder.mark(uid)
+        return folder.fetch_many(uids)
     except imaplib.IMAP4.abort:
         raise
     except imaplib.IMAP4.error as exc:
-        # Committed but unmarked: the next poll fetches it again and finds a duplicate.
-        log.warning("marking %s failed (it will be fetched again, a duplicate): %s", source, exc)
+        log.warning("fetching %d mails of %s at once failed (%s): one by one", len(uids), folder.mailbox.display, exc)
+    raws: dict[str, bytes] = {}
+    for uid in uids:
+        try:
+            raw = folder.fetch(uid)
+        except imaplib.IMAP4.abort:
+            raise
+        except imaplib.IMAP4.error as exc:  # this mail only (the server refused it): the others go on
+            source = folder.mailbox.source(folder.uid_validity, uid)
+            log.warning("fetching %s failed: %s", source, exc)
+            outcomes.append((source, ImportOutcome("failed", reason=f"fetch: {exc}"[:300])))
+            continue
+        if raw is not None:
+            raws[uid] = raw
+    return raws
+
+
+def _mark(folder: Folder, uids: list[str]) -> None:
+    """Mark the committed mails; a mark that fails only means a duplicate at the next poll."""
+    if not uids:
+        return
+    try:
+        folder.mark_many(uids)
+    except imaplib.IMAP4.abort:
+        raise
+    except imaplib.IMAP4.error as exc:
+        # Committed but unmarked: the next poll fetches them again and finds duplicates.
+        log.warning(
+            "marking %d mails of %s failed (fetched again, duplicates): %s", len(uids), folder.mailbox.display, exc
+        )
 
 
 # --- the periodic job -----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import base64
 import imaplib
 import ipaddress
 import itertools
+import re
 import select
 import ssl
 import threading
@@ -152,6 +153,9 @@ def _text(data: object) -> str:
     return str(data)[:300]
 
 
+_UID = re.compile(rb"UID (\d+)", re.IGNORECASE)
+
+
 class Folder:
     """A logged-in connection with the mailbox's folder selected (read-write)."""
 
@@ -188,6 +192,38 @@ class Folder:
             if isinstance(item, tuple) and len(item) == 2 and b"BODY[]" in item[0].upper():
                 return bytes(item[1])
         return None
+
+    def fetch_many(self, uids: list[str]) -> dict[str, bytes]:
+        """Several mails' raw bytes in one round trip (a remote server costs one per command),
+        by UID; a mail gone meanwhile is left out. imaplib.IMAP4.error when the server refuses
+        the command: the caller then fetches them one by one to find the mail it refuses."""
+        if len(uids) == 1:
+            raw = self.fetch(uids[0])
+            return {uids[0]: raw} if raw is not None else {}
+        status, data = self._imap.uid("FETCH", ",".join(uids), "(UID BODY.PEEK[])")
+        if status != "OK":
+            raise imaplib.IMAP4.error(f"FETCH {uids[0]}:{uids[-1]} failed: {_text(data)}")
+        found: dict[str, bytes] = {}
+        for number, item in enumerate(data):
+            if not (isinstance(item, tuple) and len(item) == 2 and b"BODY[]" in item[0].upper()):
+                continue
+            # The UID comes before the literal or, with some servers, in the line after it.
+            after = data[number + 1] if number + 1 < len(data) else b""
+            match = _UID.search(item[0]) or _UID.search(after if isinstance(after, bytes) else b"")
+            if match is not None:
+                found[match.group(1).decode()] = bytes(item[1])
+        return found
+
+    def mark_many(self, uids: list[str]) -> None:
+        """`mark` for several mails in one command (and one move), after their commit."""
+        if len(uids) == 1:
+            self.mark(uids[0])
+            return
+        status, data = self._imap.uid("STORE", ",".join(uids), "+FLAGS.SILENT", f"({self.marker})")
+        if status != "OK":
+            raise imaplib.IMAP4.error(f"STORE {uids[0]}:{uids[-1]} failed: {_text(data)}")
+        if self.mailbox.move_to:
+            self._move(",".join(uids), self.mailbox.move_to)
 
     def mark(self, uid: str) -> None:
         """Mark the mail taken (and move it where the URL says); after its commit, never before."""
