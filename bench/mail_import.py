@@ -4,7 +4,9 @@ folder of .eml files; p50 / p99 of a batch, and the CPU time per mail (which a b
 changes less than the rate). The mails are mixed: Chinese and English
 feedback (the demo's samples), some replies to earlier ones (threaded), some with a PDF
 attachment, a few auto-replies, spam and unreadable ones (quarantined). Triage on (the product's
-default) and off.
+default) and off. The rate of the first and the last tenth shows whether it falls as the tables
+grow (Zammad's import falls from 6,000 to 180 tickets/s, #6226). bench/mail_poll.py measures the
+same from an IMAP mailbox.
 
     .venv/bin/python bench/mail_import.py --db sqlite --mails 10000 --eml 2000
 """
@@ -132,8 +134,11 @@ def run(kind: str, path: Path, workdir: Path, *, triage_on: bool) -> None:
     size = mail.BATCH_SIZE
     batches = sorted(sum(times[start : start + size]) for start in range(0, len(times), size))
     p99 = batches[min(len(batches) - 1, int(0.99 * len(batches)))]
+    tenth = max(1, len(times) // 10)
+    first, last = tenth * 1000 / sum(times[:tenth]), tenth * 1000 / sum(times[-tenth:])
     print(
-        f"{kind:10s} {path.name:10s} triage {'on ' if triage_on else 'off'}  {len(times) / elapsed:7.0f} mails/s   "
+        f"{kind:10s} {path.name:10s} triage {'on ' if triage_on else 'off'}  {len(times) / elapsed:7.0f} mails/s "
+        f"(first tenth {first:4.0f}/s, last tenth {last:4.0f}/s)   "
         f"a batch of {size}: p50 {statistics.median(batches):6.1f} ms  p99 {p99:6.1f} ms   "
         f"cpu {cpu * 1000 / len(times):4.1f} ms/mail   {tally.line()}"
     )

@@ -256,6 +256,30 @@ def test_watchers_watch_the_admins_mailboxes_with_idle(
     assert _tickets(db) == 1
 
 
+def test_a_mailbox_added_while_watching_gets_its_watcher_and_a_disabled_one_loses_it(
+    imap_server: ImapServer, app_client: TestClient, admin: StaffLogin, db: Database, settings: Settings
+) -> None:
+    folder = imap_server.new_folder(keywords=True)
+    watchers = imap.Watchers(db, settings, refresh_seconds=0.2)
+    try:
+        assert watchers.start() == 0 and not watchers.alive()  # nothing configured yet
+        account_id = _account_for(app_client, admin, imap_server, folder)
+        imap_server.append(folder, mail(body="后来添加的邮箱收到的邮件"))
+        deadline = time.monotonic() + 20
+        while _tickets(db) < 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _tickets(db) == 1 and watchers.alive()
+        answer = app_client.patch(f"{MAILBOXES}/{account_id}", json={"enabled": False}, headers=admin.headers)
+        assert answer.status_code == 200, answer.text
+        imap_server.append(folder, mail(sender="wang@example.org", body="停用之后的邮件"))
+        deadline = time.monotonic() + 20
+        while watchers.alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not watchers.alive()  # its watcher ended at its next wake-up
+    finally:
+        watchers.stop()
+
+
 # --- the page (the same on both databases: SQLite only) -----------------------------------------
 
 

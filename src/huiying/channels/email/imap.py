@@ -56,6 +56,7 @@ JOB_SECONDS = 45.0
 IDLE_SECONDS = 240.0
 RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 300.0
+REFRESH_SECONDS = 60.0  # how soon a mailbox an admin added gets its IDLE watcher
 
 WATCH_ERRORS: tuple[type[BaseException], ...] = (ImapError, *CONNECTION_ERRORS)
 
@@ -332,8 +333,8 @@ def watch(
 
 
 def _still_current(db: Database, account_id: int, mailbox: Mailbox) -> Callable[[], bool]:
-    """Whether an account is still enabled with these settings (a changed one is the job's until
-    the next start); a database that cannot answer now keeps the watcher going."""
+    """Whether an account is still enabled with these settings (a changed one gets a watcher of
+    its own at the next refresh); a database that cannot answer now keeps the watcher going."""
 
     def check() -> bool:
         try:
@@ -346,42 +347,70 @@ def _still_current(db: Database, account_id: int, mailbox: Mailbox) -> Callable[
 
 
 class Watchers:
-    """One IDLE thread per configured mailbox, for a long-running process (serve, worker).
-    Admins' mailboxes are those enabled at start; one added later is the periodic job's."""
+    """One IDLE thread per configured mailbox, for a long-running process (serve, worker). The
+    admins' mailboxes are looked at again every `refresh_seconds`: one added or changed gets its
+    watcher then; one disabled, changed or removed stops its own (`wanted`)."""
 
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, *, refresh_seconds: float = REFRESH_SECONDS) -> None:
         self._db = db
         self._settings = settings
+        self._refresh_seconds = refresh_seconds
         self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._watching: dict[tuple[int | None, Mailbox], threading.Thread] = {}
+        self._refresher: threading.Thread | None = None
 
     def start(self) -> int:
         """Start the watchers; returns how many (0: no mailbox, or a URL that is wrong — logged)."""
-        boxes: list[Configured] = []
         try:
-            boxes += [Configured(mailbox) for mailbox in mailboxes(self._settings)]
+            for mailbox in mailboxes(self._settings):
+                self._watch(Configured(mailbox))
         except ValueError as exc:
             log.error("not watching HUIYING_IMAP_URL: %s", exc)
+        self._refresh()
+        self._refresher = threading.Thread(target=self._keep_refreshing, name="huiying-imap-accounts", daemon=True)
+        self._refresher.start()
+        return len(self._watching)
+
+    def _refresh(self) -> None:
         try:
-            boxes += account_mailboxes(self._db)
+            boxes = account_mailboxes(self._db)
         except Exception:  # no watcher for them now; the periodic job still polls them
             log.exception("not watching the admins' mailboxes")
-        for number, box in enumerate(boxes, 1):
-            kwargs: dict[str, Any] = {"settings": self._settings, "stop": self._stop}
-            if box.account_id is not None:
-                kwargs["wanted"] = _still_current(self._db, box.account_id, box.mailbox)
-            thread = threading.Thread(
-                target=watch, args=(self._db, box.mailbox), kwargs=kwargs, name=f"huiying-imap-{number}", daemon=True
-            )
-            thread.start()
-            self._threads.append(thread)
-        return len(self._threads)
+            return
+        current = {(box.account_id, box.mailbox) for box in boxes}
+        for key in [key for key in self._watching if key[0] is not None and key not in current]:
+            del self._watching[key]  # its thread ends by itself (`wanted`); enabled again, it starts anew
+        for box in boxes:
+            self._watch(box)
+
+    def _keep_refreshing(self) -> None:
+        while not self._stop.wait(self._refresh_seconds):
+            self._refresh()
+
+    def _watch(self, box: Configured) -> None:
+        key = (box.account_id, box.mailbox)
+        if key in self._watching:
+            return
+        kwargs: dict[str, Any] = {"settings": self._settings, "stop": self._stop}
+        if box.account_id is not None:
+            kwargs["wanted"] = _still_current(self._db, box.account_id, box.mailbox)
+        thread = threading.Thread(
+            target=watch,
+            args=(self._db, box.mailbox),
+            kwargs=kwargs,
+            name=f"huiying-imap-{len(self._watching) + 1}",
+            daemon=True,
+        )
+        thread.start()
+        self._watching[key] = thread
 
     def alive(self) -> bool:
-        return any(thread.is_alive() for thread in self._threads)
+        return any(thread.is_alive() for thread in self._watching.values())
 
     def stop(self, *, timeout: float = 10.0) -> None:
         self._stop.set()
-        for thread in self._threads:
+        threads = [*self._watching.values(), *([self._refresher] if self._refresher else [])]
+        for thread in threads:
             thread.join(timeout=timeout)
-        self._threads.clear()
+        self._watching.clear()
+        self._refresher = None
