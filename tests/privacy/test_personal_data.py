@@ -6,9 +6,12 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from conftest import TEST_SECRET, StaffLogin
 from helpers import feedback, submit
+from huiying.channels.email import accounts as mail_accounts
+from huiying.channels.email.models import MailAccount
 from huiying.config import Settings
 from huiying.db import Database
 from huiying.kit.actor import SYSTEM
@@ -62,6 +65,24 @@ def test_contacts_are_encrypted_at_rest(app_client: TestClient, db: Database) ->
     assert row.contact_digest == crypto.digest("+86 139-1234-5678")  # the same person, typed differently
 
 
+def _mail_account(session: Session) -> int:
+    """A mailbox whose password is sealed with the key in force now (TEST_SECRET)."""
+    account = mail_accounts.create_account(
+        session,
+        name="售后邮箱",
+        host="127.0.0.1",
+        port=143,
+        username="support",
+        password="mailbox-pass",
+        folder="INBOX",
+        security="plain-local",
+        move_to=None,
+        enabled=True,
+        actor=SYSTEM,
+    )
+    return account.id
+
+
 def test_key_rotation_keeps_contacts_readable(app_client: TestClient, db: Database, admin: StaffLogin) -> None:
     number = submit(app_client, _leaky_feedback())["number"]
     try:
@@ -69,12 +90,15 @@ def test_key_rotation_keeps_contacts_readable(app_client: TestClient, db: Databa
         with db.read() as session:
             assert session.scalar(select(Ticket)).contact_plain() == PHONE  # old key still accepted  # type: ignore[union-attr]
         with db.write() as session:
+            mailbox = session.get_one(MailAccount, _mail_account(session))
             assert dsr.rotate_keys(session, actor=SYSTEM) == 1
         crypto.configure("a brand new secret key, 48 characters long......")  # old key retired
         with db.read() as session:
             ticket = session.scalar(select(Ticket))
             assert ticket is not None and ticket.contact_plain() == PHONE
             assert ticket.contact_digest == crypto.digest(PHONE)
+            mailbox = session.get_one(MailAccount, mailbox.id)
+            assert mail_accounts.to_mailbox(mailbox).password == "mailbox-pass"  # the poller still logs in
     finally:
         crypto.configure(TEST_SECRET)
     assert number

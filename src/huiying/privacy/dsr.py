@@ -17,8 +17,10 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from huiying.alerts.models import AlertRobot
 from huiying.audit import service as audit
 from huiying.channels.email import personal_data as mail_data
+from huiying.channels.email.models import MailAccount
 from huiying.channels.models import MessageDelivery
 from huiying.kit.actor import Actor
 from huiying.kit.clock import utcnow
@@ -192,7 +194,8 @@ def erase(
 
 
 def rotate_keys(session: Session, *, actor: Actor, batch: int = 1000) -> int:
-    """Re-encrypt every stored contact with the current key and refresh its digest."""
+    """Re-encrypt every stored contact with the current key and refresh its digest, and the
+    mailbox passwords and alert-robot addresses sealed with the same key; the contacts' count."""
     done = 0
     last = 0
     while True:
@@ -213,11 +216,22 @@ def rotate_keys(session: Session, *, actor: Actor, batch: int = 1000) -> int:
         done += len(rows)
         last = rows[-1].id
         session.flush()
+    # The other secrets sealed with the same key: without this, retiring the old key would leave
+    # the mailboxes unable to log in and the alert robots without their addresses.
+    secrets = 0
+    for account in session.scalars(select(MailAccount)):
+        account.password_encrypted = crypto.rotate(account.password_encrypted)
+        secrets += 1
+    for robot in session.scalars(select(AlertRobot)):
+        robot.url_encrypted = crypto.rotate(robot.url_encrypted)
+        if robot.secret_encrypted:
+            robot.secret_encrypted = crypto.rotate(robot.secret_encrypted)
+        secrets += 1
     audit.record(
         session,
         actor=actor,
         action="privacy.keys_rotated",
         object_type="system",
-        after={"contacts": done},
+        after={"contacts": done, "secrets": secrets},
     )
     return done
