@@ -57,6 +57,7 @@ PURE_MODULES = {
     "huiying.channels.email.html_text",
     "huiying.channels.email.noise",
     "huiying.channels.email.parse",
+    "huiying.channels.inapp.texts",
     "huiying.portal.user_token",
     "huiying.routing.rules",
     "huiying.sla.clock",

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIB = 1024 * 1024
@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     # (the mail_poll job polls every minute either way).
     imap_idle: bool = True
     session_ttl_hours: int = Field(default=12, gt=0)
+    # The platform's push endpoint for in-app messages to users (channels/inapp): a JSON POST
+    # signed with HMAC-SHA256 of the secret. Unset: no pushes (deliveries say so). The secret is
+    # out of the repr, and a URL without one is refused below: unsigned pushes are not allowed.
+    inapp_webhook_url: str | None = None
+    inapp_webhook_secret: str | None = Field(default=None, repr=False)
 
     # Triage: below min_confidence a category goes to a person; a model whose confidence was
     # calibrated on this kind of feedback (platform-trained, or the in-domain starter) overrules
@@ -93,6 +98,17 @@ class Settings(BaseSettings):
     def _known_timezone(cls, value: str) -> str:
         ZoneInfo(value)  # raises for an unknown zone name
         return value
+
+    @model_validator(mode="after")
+    def _signed_pushes_only(self) -> Settings:
+        if self.inapp_webhook_url and not self.inapp_webhook_secret:
+            raise ValueError(
+                "HUIYING_INAPP_WEBHOOK_URL is set but HUIYING_INAPP_WEBHOOK_SECRET is not: in-app pushes are"
+                " signed (X-Huiying-Signature), so set the secret shared with the platform, or unset the URL"
+            )
+        if self.inapp_webhook_url and not self.inapp_webhook_url.startswith(("http://", "https://")):
+            raise ValueError("HUIYING_INAPP_WEBHOOK_URL must be an http:// or https:// address")
+        return self
 
     @property
     def tz(self) -> ZoneInfo:

@@ -53,6 +53,15 @@ def configure(settings: Settings) -> None:
     from huiying.channels.email import imap as email_imap
 
     email_imap.configure(settings)
+    from huiying.channels.inapp import sender as inapp_sender
+
+    inapp_sender.configure(
+        url=settings.inapp_webhook_url,
+        secret=settings.inapp_webhook_secret,
+        base_url=settings.base_url,
+        secret_key=settings.resolved_secret_key if settings.inapp_webhook_url else "",
+        timezone=settings.timezone,
+    )
 
 
 def install_filters() -> None:
@@ -83,6 +92,9 @@ def install_handlers() -> None:
     from huiying.channels.email import notices as email_notices
 
     email_notices.install()  # the acknowledgement of a mail: after everything that may tag it
+    from huiying.channels.inapp import notices as inapp_notices
+
+    inapp_notices.install()  # an app ticket's acknowledgement and status pushes
 
 
 def install_jobs() -> None:

@@ -24,6 +24,11 @@ def test_the_ways_a_reply_goes_out(ticket_channel: str, contact_is_email: bool, 
     assert plan.channels_for(ticket_channel, contact_is_email=contact_is_email) == ways
 
 
+def test_an_app_ticket_without_a_user_id_is_answered_on_the_portal_only() -> None:
+    assert plan.channels_for("app", contact_is_email=False, has_user_id=False) == ["portal"]
+    assert plan.channels_for("web", contact_is_email=True, has_user_id=False) == ["portal", "email"]
+
+
 @pytest.mark.parametrize(
     ("channel", "reason"),
     [

@@ -68,7 +68,8 @@ def _on_message_added(session: Session, event: events.MessageAdded) -> None:
 def _plan_rows(session: Session, ticket: Ticket, message_id: int) -> None:
     contact = ticket.contact_masked or ""  # a masked address keeps its "@"
     now = utcnow()
-    for channel in plan.channels_for(ticket.channel, contact_is_email="@" in contact):
+    ways = plan.channels_for(ticket.channel, contact_is_email="@" in contact, has_user_id=bool(ticket.user_id))
+    for channel in ways:
         session.add(
             MessageDelivery(ticket_id=ticket.id, message_id=message_id, channel=channel, kind="reply", created_at=now)
         )

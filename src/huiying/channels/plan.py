@@ -29,13 +29,16 @@ REASONS: dict[str, tuple[str, str]] = {
 }
 
 
-def channels_for(ticket_channel: str, *, contact_is_email: bool) -> list[str]:
+def channels_for(ticket_channel: str, *, contact_is_email: bool, has_user_id: bool = True) -> list[str]:
     """The delivery channels of a reply on a ticket of `ticket_channel`.
 
     Web and API feedback with an email contact is also answered by email; any other channel
-    (wechat, weibo, chat…) through its own sender, once one is registered.
+    (wechat, weibo, chat…) through its own sender, once one is registered. An app ticket without
+    the platform's user id has nobody to push to: its reply is on the portal only.
     """
     ways = list(_BY_TICKET_CHANNEL.get(ticket_channel, (ticket_channel,)))
+    if not has_user_id and "inapp" in ways:
+        ways.remove("inapp")
     if ticket_channel in ("web", "api") and contact_is_email:
         ways.append("email")
     return ways
