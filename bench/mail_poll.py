@@ -4,7 +4,12 @@ with BODY.PEEK[], taken in 50 to a commit, each marked after its commit. The mai
 bench/mail_import.py's mix. Prints the rate for the first and the last tenth as well: a rate
 that falls as the mailbox grows (Zammad's #6226) would show there.
 
-    .venv/bin/python bench/mail_poll.py --mails 10000
+    .venv/bin/python bench/mail_poll.py --mails 2000
+
+pymap (pure Python, in memory-ish maildir) is the test server, not a production one: its
+APPEND and SEARCH slow down as a folder grows, and at 10,000 mails its answers took longer than
+the client's 10 s timeout here. The figure is what Huiying's side costs against it; a real
+server (Dovecot) answers far faster.
 """
 
 from __future__ import annotations
@@ -66,6 +71,9 @@ def main() -> None:
             db.dispose()
         finally:
             server.stop()
+    if result.errors or len(stamps) < 2:
+        print(f"the poll took {len(stamps)} mails before it stopped: {result.errors}")
+        return
     tenth = max(1, len(stamps) // 10)
     first = tenth / (stamps[tenth - 1] - started)
     last = tenth / (stamps[-1] - stamps[-tenth - 1])
@@ -74,8 +82,6 @@ def main() -> None:
         f"(first tenth {first:4.0f}/s, last tenth {last:4.0f}/s)   cpu {cpu * 1000 / len(stamps):4.1f} ms/mail "
         f"(this process; the IMAP server runs in another)   {result.tally.line()}"
     )
-    if result.errors:
-        print("errors:", result.errors)
 
 
 if __name__ == "__main__":

@@ -24,8 +24,10 @@ DOMAIN = {
     "assignment",
     "audit",
     "calendars",
+    "callbacks",
     "categories",
     "channels",
+    "compensation",
     "jobs",
     "kit",
     "macros",
@@ -35,6 +37,7 @@ DOMAIN = {
     "quality",
     "routing",
     "sla",
+    "surveys",
     "tickets",
     "triage",
 }

@@ -18,8 +18,10 @@ from huiying.alerts.api import router as alerts_router
 from huiying.assignment.api import router as assignment_router
 from huiying.audit.api import router as audit_router
 from huiying.calendars.api import router as calendars_router
+from huiying.callbacks.api import router as callbacks_router
 from huiying.categories.api import router as categories_router
 from huiying.channels.email.api import router as mail_router
+from huiying.compensation.api import router as compensation_router
 from huiying.config import MIB, Settings, get_settings
 from huiying.db import Database
 from huiying.http import errors
@@ -36,15 +38,18 @@ from huiying.privacy.api import router as privacy_router
 from huiying.quality.api import router as quality_router
 from huiying.routing.api import router as routing_router
 from huiying.sla.api import router as sla_router
+from huiying.surveys.api import router as surveys_router
 from huiying.tickets.api import router as tickets_router
 from huiying.triage.api import router as triage_router
 from huiying.triage.service import runtime as triage_runtime
 from huiying.web import admin as web_admin
 from huiying.web import auth as web_auth
+from huiying.web import callbacks as web_callbacks
 from huiying.web import errors as web_errors
 from huiying.web import live as web_live
 from huiying.web import portal_identity as web_portal_identity
 from huiying.web import public as web_public
+from huiying.web import reports as web_reports
 from huiying.web import workspace as web_workspace
 from huiying.web.security import SecurityHeaders
 from huiying.worker.runner import EmbeddedRunner
@@ -122,6 +127,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         categories_router,
         tickets_router,
         quality_router,
+        compensation_router,
         moderation_router,
         privacy_router,
         audit_router,
@@ -133,6 +139,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         calendars_router,
         assignment_router,
         mail_router,
+        callbacks_router,
+        surveys_router,
     ):
         app.include_router(router, responses=errors.ERROR_RESPONSES)
     for router in (
@@ -143,6 +151,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         web_admin.router,
         web_public.router,
         web_portal_identity.router,
+        web_callbacks.router,
+        web_reports.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(web.__file__).parent / "static"), name="static")

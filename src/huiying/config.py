@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -48,6 +49,11 @@ class Settings(BaseSettings):
     due_soon_minutes: int = Field(default=30, gt=0)
     # How long before a first-response or resolution target the sweep warns (sla/sweep.py).
     sla_warn_minutes: int = Field(default=30, gt=0)
+    # A phone ticket's call-back is due 48 h after receipt: wall-clock (False) or working hours
+    # on the ticket's SLA calendar (True).
+    callback_working_hours: bool = False
+    # A refund above this many CNY is approved by an admin, not a supervisor (compensation/).
+    compensation_approval_cny: Decimal = Field(default=Decimal("200"), ge=0)
 
     rate_limit_intake: str = "30/minute"
     rate_limit_login: str = "10/minute"

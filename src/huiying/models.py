@@ -4,9 +4,11 @@ from huiying.accounts.models import AccessToken, Team, TeamMember, User
 from huiying.alerts.models import AlertDelivery, AlertRobot, AlertRobotTeam
 from huiying.audit.models import AuditEntry, AuditHead
 from huiying.calendars.models import CalendarDay, CalendarYear, WorkSchedule
+from huiying.callbacks.models import Callback, CallLog
 from huiying.categories.models import Category
 from huiying.channels.email.models import MailAccount, MailMessage, MailQuarantine
 from huiying.channels.models import MessageDelivery
+from huiying.compensation.models import Compensation
 from huiying.db import Base
 from huiying.jobs.models import OutboxJob, PeriodicJob
 from huiying.macros.models import Macro
@@ -15,6 +17,7 @@ from huiying.portal.models import PortalCode
 from huiying.quality.models import QAReview
 from huiying.routing.models import RoutingRuleRow
 from huiying.sla.models import SlaPolicyRow
+from huiying.surveys.models import SurveyResponse
 from huiying.tickets.models import (
     Attachment,
     IntakeKey,
@@ -39,7 +42,10 @@ __all__ = [
     "AuditHead",
     "CalendarDay",
     "CalendarYear",
+    "CallLog",
+    "Callback",
     "Category",
+    "Compensation",
     "Freeze",
     "IntakeKey",
     "Macro",
@@ -55,6 +61,7 @@ __all__ = [
     "QAReview",
     "RoutingRuleRow",
     "SlaPolicyRow",
+    "SurveyResponse",
     "Team",
     "TeamMember",
     "Ticket",

@@ -37,6 +37,9 @@ def configure(settings: Settings) -> None:
     routing.configure(timezone=settings.timezone)
     sla_sweep.configure(warn_minutes=settings.sla_warn_minutes)
     sla_followups.configure(settings)
+    from huiying.callbacks import service as callbacks
+
+    callbacks.configure(working_hours=settings.callback_working_hours)
     compliance.configure(webhook_url=settings.compliance_webhook_url)
     from huiying.alerts import mail as alert_mail
 
@@ -89,6 +92,9 @@ def install_handlers() -> None:
     sla_followups.install()  # a reopened ticket asks for the supervisor's review
     assignment.install()  # a person of the chosen team, by the team's (or the rule's) mode
     sla.install()  # the targets follow the priority, category, team and group chosen above
+    from huiying.callbacks import service as callbacks
+
+    callbacks.install()  # a phone ticket's call-back, on its team's calendar when so configured
     from huiying.channels.email import notices as email_notices
 
     email_notices.install()  # the acknowledgement of a mail: after everything that may tag it

@@ -149,6 +149,17 @@ class World:
         )
         return int(answer.json()["id"])
 
+    def compensation_path(self, team: str) -> str:
+        """The decision route of a fresh proposal (by the matrix's admin, so nobody decides their own)."""
+        number = self.ticket(team)
+        made = self.client.post(
+            f"/api/v1/tickets/{number}/compensations",
+            json={"kind": "coupon", "amount": 5},
+            headers=self.admin.headers,
+        )
+        assert made.status_code == 201, made.text
+        return f"/api/v1/compensations/{made.json()['id']}/decision"
+
     def dead_job_id(self) -> int:
         with self.db.write() as session:
             row = OutboxJob(job="deliver_message", payload={"message_id": 0}, state="dead", attempts=8)
@@ -194,6 +205,19 @@ def _with_json(builder: Builder, body: dict[str, Any] | Callable[[World], dict[s
 
 def _fixed(path: str, **kwargs: Any) -> Builder:
     return lambda world, other: ("", path, kwargs)
+
+
+def _call_body() -> dict[str, Any]:
+    # A number nobody called from yet: each request makes a new hotline ticket.
+    return {"caller": f"135{uuid.uuid4().int % 10**8:08d}", "summary": "来电"}
+
+
+def _hotline_callback(world: World, other_team: bool) -> Request:
+    body = feedback(channel="hotline", user_id=None, description=f"matrix call {uuid.uuid4()}")
+    number = submit(world.client, body, **world.admin.headers)["number"]
+    team = "finance" if other_team else "tech-support"
+    world.client.patch(f"/api/v1/tickets/{number}", json={"team": team}, headers=world.admin.headers)
+    return "", f"/api/v1/callbacks/{number}/outcome", {}
 
 
 CASES = [
@@ -339,6 +363,29 @@ CASES = [
         _ticket_path("/qa-reviews"),
         team_scoped=True,
     ),
+    Case(
+        "GET",
+        "/api/v1/tickets/{number}/compensations",
+        READERS,
+        _ticket_path("/compensations"),
+        team_scoped=True,
+    ),
+    Case(
+        "POST",
+        "/api/v1/tickets/{number}/compensations",
+        WRITERS,
+        _with_json(_ticket_path("/compensations"), {"kind": "coupon", "amount": 20}),
+        team_scoped=True,
+    ),
+    Case(
+        "POST",
+        "/api/v1/compensations/{compensation_id}/decision",
+        {SU, AD},
+        lambda w, o: ("", w.compensation_path("finance" if o else "tech-support"), {"json": {"approve": True}}),
+        team_scoped=True,
+    ),
+    Case("GET", "/api/v1/reports/compensation", {SU, AD}, _fixed("/api/v1/reports/compensation")),
+    Case("GET", "/api/v1/reports/satisfaction", {SU, AD, QA}, _fixed("/api/v1/reports/satisfaction")),
     Case(
         "GET",
         "/api/v1/attachments/{attachment_id}",
@@ -560,10 +607,20 @@ CASES = [
     Case("GET", "/api/v1/audit", {AU}, _fixed("/api/v1/audit")),
     Case("GET", "/api/v1/audit/export", {AU}, _fixed("/api/v1/audit/export")),
     Case("GET", "/api/v1/audit/verify", {AU}, _fixed("/api/v1/audit/verify")),
+    Case("GET", "/api/v1/callbacks", WRITERS, _fixed("/api/v1/callbacks")),
+    Case("POST", "/api/v1/calls", WRITERS, lambda w, o: ("", "/api/v1/calls", {"json": _call_body()})),
+    Case(
+        "POST",
+        "/api/v1/callbacks/{number}/outcome",
+        WRITERS,
+        _with_json(_hotline_callback, {"outcome": "not_reached"}),
+        team_scoped=True,
+    ),
 ]
 
 PUBLIC = {
     ("POST", "/api/v1/feedback"),
+    ("POST", "/api/v1/surveys/{token}"),  # the user's answer, by the ticket's signed link
     ("POST", "/api/v1/attachments"),
     ("GET", "/api/v1/categories"),
     ("POST", "/api/v1/auth/token"),

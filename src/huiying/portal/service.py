@@ -8,12 +8,24 @@ from sqlalchemy.orm import Session
 from huiying.config import Settings
 from huiying.errors import Conflict, NotFound
 from huiying.kit.actor import Actor
+from huiying.portal.links import number_from_token
 from huiying.portal.proof import Proofs
 from huiying.privacy import crypto
 from huiying.tickets import repository, service
 from huiying.tickets.enums import Channel, Status
 from huiying.tickets.models import Message, Ticket
 from huiying.tickets.numbering import normalise_number
+
+
+def ticket_of_token(session: Session, secret_key: str, token: str, *, lock: bool = False) -> Ticket:
+    """The ticket a signed link opens (NotFound for a bad or stale one); `lock` for the user's
+    actions, which change it."""
+    number = number_from_token(secret_key, token)
+    statement = select(Ticket).where(Ticket.number == number)
+    ticket = session.scalar(repository.for_update(statement) if lock else statement)
+    if ticket is None:
+        raise NotFound("this link is not valid", code="bad_portal_link")
+    return ticket
 
 
 def find_by_number_and_contact(session: Session, *, number: str, contact: str) -> Ticket:

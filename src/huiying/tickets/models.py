@@ -129,6 +129,10 @@ class Ticket(Base):
     resolution_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     response_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The user's satisfaction answer (surveys package; the response itself is in survey_responses),
+    # kept here for the ticket JSON and the lists: very_satisfied|satisfied|neutral|dissatisfied, NPS 0–10.
+    csat: Mapped[str | None] = mapped_column(String(16))
+    nps: Mapped[int | None] = mapped_column(Integer)
 
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     # What triage decided and why: {field: {value, confidence, source, reason}, rules: [...]}.

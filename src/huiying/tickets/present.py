@@ -85,6 +85,8 @@ def ticket_out(ticket: Ticket, *, reveal_pii: bool = False, files: list[Attachme
         sla_policy=ticket.sla_policy,
         sla_note=ticket.sla_note,
         sla_paused=ticket.sla_paused_at is not None,
+        csat=ticket.csat,
+        nps=ticket.nps,
         attachments=[attachment_out(a) for a in files or []],
         triage=ticket.triage,
     )
@@ -137,6 +139,8 @@ def list_item(row: dict[str, Any]) -> dict[str, Any]:
         "sla_policy": row["sla_policy"],
         "sla_note": row["sla_note"],
         "sla_paused": row["sla_paused_at"] is not None,
+        "csat": row["csat"],
+        "nps": row["nps"],
         "attachments": [],
         "triage": row["triage"],
     }

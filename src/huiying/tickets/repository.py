@@ -378,6 +378,8 @@ LIST_COLUMNS = (
     Ticket.sla_policy,
     Ticket.sla_note,
     Ticket.sla_paused_at,
+    Ticket.csat,
+    Ticket.nps,
     Ticket.triage,
 )
 

@@ -134,6 +134,9 @@ class TicketOut(BaseModel):
     sla_policy: str | None = None
     sla_note: str | None = None
     sla_paused: bool = False
+    # The user's satisfaction answer after resolution (surveys), or null.
+    csat: str | None = None
+    nps: int | None = None
     attachments: list[AttachmentOut] = []
     # What triage decided and why: per field value, confidence, source (rule/model/given), reason.
     triage: dict[str, Any] | None = None

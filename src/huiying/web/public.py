@@ -18,15 +18,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiying.categories import service as categories
-from huiying.errors import HuiyingError, NotFound, RateLimited
+from huiying.errors import HuiyingError, InvalidInput, NotFound, RateLimited
 from huiying.http.deps import DB, AppSettings, client_ip
 from huiying.http.ratelimit import limits_of
 from huiying.http.responses import file_response
 from huiying.kit.actor import Actor, platform_user
-from huiying.kit.strings import has_visible
+from huiying.kit.strings import clean, has_visible
 from huiying.portal import service as portal
 from huiying.portal.links import number_from_token, portal_token
-from huiying.tickets import attachments, intake, present, repository
+from huiying.surveys import service as surveys
+from huiying.tickets import attachments, intake, present
 from huiying.tickets.enums import Channel
 from huiying.tickets.intake_policy import IntakeCaller
 from huiying.tickets.models import Attachment, Ticket
@@ -258,13 +259,7 @@ def portal_lookup(
 
 
 def _ticket_of_token(session: Session, settings: AppSettings, token: str, *, lock: bool = False) -> Ticket:
-    """The ticket of a signed link; `lock` for the user's actions, which change it."""
-    number = number_from_token(settings.resolved_secret_key, token)
-    statement = select(Ticket).where(Ticket.number == number)
-    ticket = session.scalar(repository.for_update(statement) if lock else statement)
-    if ticket is None:
-        raise NotFound("this link is not valid", code="bad_portal_link")
-    return ticket
+    return portal.ticket_of_token(session, settings.resolved_secret_key, token, lock=lock)
 
 
 @router.get("/portal/t/{token}", response_class=HTMLResponse)
@@ -425,6 +420,28 @@ def portal_reopen(
             session, ticket, reason=reason, actor=actor, settings=settings
         ),
     )
+
+
+@router.post("/portal/t/{token}/survey")
+def portal_survey(
+    token: str,
+    request: Request,
+    db: DB,
+    settings: AppSettings,
+    csat: Annotated[str, Form(max_length=16)] = "",
+    nps: Annotated[str, Form(max_length=2)] = "",
+    comment: Annotated[str, Form(max_length=surveys.COMMENT_CHARS)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """The user's satisfaction answer after resolution (once per ticket); a low one reopens it."""
+
+    def act(session: Session, ticket: Ticket, actor: Actor) -> None:
+        if not nps.strip().isdigit() and nps.strip():
+            raise InvalidInput("nps must be 0 to 10", code="invalid_nps")
+        score = int(nps) if nps.strip() else None
+        surveys.answer(session, ticket, csat=csat, nps=score, comment=clean(comment), actor=actor)
+
+    return _portal_action(request, db, settings, token=token, csrf_token=csrf_token, notice="rated", act=act)
 
 
 @router.get("/portal/t/{token}/files/{attachment_id}")

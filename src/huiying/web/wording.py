@@ -173,6 +173,13 @@ class Wording:
                 reason=reason,
                 error=str(data.get("error") or ""),
             )
+        if action == "survey_answered":
+            answer = self.t(f"survey.csat.{data.get('csat')}")
+            if data.get("nps") is not None:
+                answer += f" · NPS {data['nps']}"
+            if data.get("comment"):
+                answer += f" — {data['comment']}"
+            return self.t("event.survey_answered", answer=answer)
         if action == "mail_not_acknowledged":
             return self.t("event.mail_not_acknowledged", days=data.get("days", ""))
         if action in ("reply_delivered", "reply_not_sent", "reply_failed"):

@@ -31,6 +31,7 @@ from huiying.tickets.access import get_ticket_for, get_tickets_for
 from huiying.tickets.enums import Channel, Priority, Status
 from huiying.tickets.models import Attachment, Ticket
 from huiying.tickets.repository import TicketQuery
+from huiying.web import compensation as compensation_card
 from huiying.web import i18n, queues
 from huiying.web.auth import Page, StaffPage, render, safe_next
 from huiying.web.filters import parse_list_filters
@@ -38,6 +39,7 @@ from huiying.web.forms import CleanFormRoute
 from huiying.web.wording import Wording, error_text, refused, refused_bulk
 
 router = APIRouter(include_in_schema=False, route_class=CleanFormRoute)
+router.include_router(compensation_card.router)  # the compensation card's forms
 
 PAGE_SIZE = 50
 
@@ -161,6 +163,9 @@ def ticket_page(number: str, request: Request, db: DB, settings: AppSettings, pa
             "priorities": list(Priority),
             "can_write": access.has(page.actor, Permission.TICKET_WRITE),
             "can_merge": access.has(page.actor, Permission.TICKET_MERGE),
+            "compensation": compensation_card.card(
+                session, ticket, page.actor, limit_cny=settings.compensation_approval_cny
+            ),
         }
     if reveal:
         from huiying.audit import service as audit

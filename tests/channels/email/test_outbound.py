@@ -442,6 +442,11 @@ def test_resolving_a_ticket_tells_the_user_once(
     assert resolved["Auto-Submitted"] == "auto-generated"
     assert _bare(resolved["In-Reply-To"]) == user_id
     assert "如果问题仍未解决，直接回复这封邮件" in _text(resolved)
+    # The survey's signed link: the portal page's survey form.
+    assert re.search(
+        rf"为本次服务打分（非常满意 / 满意 / 一般 / 不满意）：{BASE_URL}/portal/t/[^\s#]+#survey", _text(resolved)
+    )
+    assert 'href="https://help.example.com/portal/t/' in _html(resolved) and '#survey"' in _html(resolved)
 
 
 def test_a_ticket_typed_in_under_channel_email_gets_replies_by_mail_but_no_acknowledgement(

@@ -75,6 +75,9 @@ class Letter:
     resolution_due: datetime | None = None
     portal_url: str | None = None
     timezone: str = "Asia/Shanghai"
+    # The resolution notice lists the approved compensation, each already in words of the
+    # letter's language ("优惠券 20 元"); outbound.py fills it from huiying.compensation.
+    compensations: tuple[str, ...] = field(default_factory=tuple)
 
 
 def language_of(ticket_language: str | None) -> Language:
@@ -200,6 +203,7 @@ def values_for(letter: Letter) -> dict[str, object]:
         "resolution": words(letter.resolution_due),
         "zone": zone_words(letter.timezone, due or letter.now, language),
         "portal_url": letter.portal_url,
+        "compensations": list(letter.compensations),
         "reply_address": reply_address(letter.mail_from, letter.number),
         "signature": sender_name or ("客服团队" if language == "zh-CN" else "Customer Support"),
     }

@@ -21,6 +21,7 @@ from huiying.channels import registry
 from huiying.channels.base import Delivered, DeliveryFailed, Outgoing
 from huiying.channels.email import compose
 from huiying.channels.models import MessageDelivery
+from huiying.compensation import service as compensation
 from huiying.kit.clock import utcnow
 from huiying.portal.links import portal_url
 from huiying.tickets.enums import Channel, MessageKind
@@ -72,6 +73,7 @@ class EmailSender:
             resolution_due=ticket.resolution_due,
             portal_url=portal_url(self.base_url, self.secret_key, ticket.number),
             timezone=self.timezone,
+            compensations=_compensations(session, ticket) if delivery.kind == "resolved" else (),
         )
         plain = {f.name: getattr(outgoing, f.name) for f in fields(Outgoing)}
         return EmailOutgoing(**plain, letter=letter)
@@ -121,6 +123,11 @@ def thread_of(session: Session, ticket: Ticket, delivery: MessageDelivery) -> tu
     thread = sorted([*user_mails, *((at, ref) for at, ref in ours if at is not None)], key=lambda pair: pair[0])
     last = user_mails[-1][1] if user_mails else None
     return (_bare(last) if last else None), tuple(_bare(ref) for _, ref in thread if ref)
+
+
+def _compensations(session: Session, ticket: Ticket) -> tuple[str, ...]:
+    """The ticket's approved compensation in the words of the mail's language."""
+    return compensation.phrases_for(session, ticket, language=compose.language_of(ticket.language))
 
 
 def _bare(message_id: str) -> str:

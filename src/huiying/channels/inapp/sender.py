@@ -23,8 +23,10 @@ from sqlalchemy.orm import Session
 
 from huiying.channels import registry
 from huiying.channels.base import Delivered, DeliveryFailed, Outgoing
+from huiying.channels.email import compose
 from huiying.channels.inapp import texts
 from huiying.channels.models import MessageDelivery
+from huiying.compensation import service as compensation
 from huiying.kit.clock import utcnow
 from huiying.portal.links import portal_url
 from huiying.tickets.models import Ticket
@@ -93,6 +95,11 @@ class InappSender:
             first_response_due=ticket.first_response_due,
             resolution_due=ticket.resolution_due,
             timezone=self.timezone,
+            compensations=(
+                compensation.phrases_for(session, ticket, language=compose.language_of(ticket.language))
+                if delivery.kind == "resolved"
+                else ()
+            ),
         )
         try:
             words = texts.text_for(facts)

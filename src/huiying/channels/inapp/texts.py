@@ -29,6 +29,8 @@ class Facts:
     first_response_due: datetime | None = None
     resolution_due: datetime | None = None
     timezone: str = "Asia/Shanghai"
+    # The approved compensation, each in words of the ticket's language (sender.py fills it).
+    compensations: tuple[str, ...] = ()
 
 
 def text_for(facts: Facts) -> str:
@@ -44,8 +46,12 @@ def text_for(facts: Facts) -> str:
         return f"客服回复（{facts.number}）：{body}" if zh else f"Support replied ({facts.number}): {body}"
     if facts.kind == "resolved":
         if zh:
-            return f"您的反馈 {facts.number} 已解决。问题已解决请点击确认；如仍有问题，可在页面中重新打开。"
-        return f"Your ticket {facts.number} is resolved. Tap to confirm, or reopen it if the problem remains."
+            given = f"补偿：{'；'.join(facts.compensations)}。" if facts.compensations else ""
+            ask = "问题已解决请点击确认并为本次服务评价；如仍有问题，可在页面中重新打开。"
+            return f"您的反馈 {facts.number} 已解决。{given}{ask}"
+        given = f" Compensation: {'; '.join(facts.compensations)}." if facts.compensations else ""
+        ask = "Tap to confirm and tell us how we did, or reopen it if the problem remains."
+        return f"Your ticket {facts.number} is resolved.{given} {ask}"
     if facts.kind == "closed":
         if zh:
             return f"您的反馈 {facts.number} 已关闭。如有新的问题，欢迎随时再次反馈。"
