@@ -9,12 +9,14 @@ import re
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from conftest import StaffLogin, admin_page, login
 from helpers import feedback, submit
 from huiying.accounts import service as accounts
 from huiying.db import Database
 from huiying.kit.roles import Role
+from huiying.surveys.models import SurveyResponse
 
 SUPERVISOR = "lead@example.com"
 
@@ -155,3 +157,20 @@ def test_the_portal_page_asks_and_then_shows_the_answer(app_client: TestClient, 
     again = browser.post(f"/portal/t/{token}/survey", data=data, follow_redirects=False)
     assert "error=" in again.headers["location"]
     assert _ticket(app_client, admin, number)["csat"] == "satisfied"
+
+
+def test_a_data_subject_request_exports_and_erases_the_survey_comment(
+    app_client: TestClient, admin: StaffLogin, db: Database
+) -> None:
+    number, token = _resolved(app_client, admin, user_id="u-dsr-1")
+    body = {"csat": "satisfied", "nps": 9, "comment": "打我电话 13912345678"}
+    assert app_client.post(f"/api/v1/surveys/{token}", json=body).status_code == 201
+    exported = app_client.post("/api/v1/privacy/export", json={"user_id": "u-dsr-1"}, headers=admin.headers).json()
+    assert [(s["ticket"], s["comment"]) for s in exported["surveys"]] == [(number, "打我电话 13912345678")]
+    erased = app_client.post("/api/v1/privacy/erase", json={"user_id": "u-dsr-1"}, headers=admin.headers)
+    assert erased.status_code == 200, erased.text
+    with db.read() as session:
+        (comment,) = session.scalars(select(SurveyResponse.comment)).all()
+    assert comment is None  # the score still counts; what they wrote is gone
+    figures = app_client.get("/api/v1/reports/satisfaction", params={"by": "channel"}, headers=admin.headers).json()
+    assert sum(r["responses"] for r in figures["items"]) == 1

@@ -4,7 +4,8 @@ Erasure anonymises rather than deletes: the tickets stay, with their category, p
 channel, status and times, so volumes, SLA attainment and trends are unchanged; what could
 identify the person (contact, free text, device, city, links, files, user id) is removed.
 The email channel's own records of their mails, and any of their mails still in quarantine, go
-with it (channels/email/personal_data.py); so do addresses quoted in delivery errors.
+with it (channels/email/personal_data.py); so do addresses quoted in delivery errors, their
+survey comments and what their logged calls said.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from huiying.alerts.models import AlertRobot
 from huiying.audit import service as audit
+from huiying.callbacks.models import CallLog
 from huiying.channels.email import personal_data as mail_data
 from huiying.channels.email.models import MailAccount
 from huiying.channels.models import MessageDelivery
@@ -26,6 +28,7 @@ from huiying.kit.actor import Actor
 from huiying.kit.clock import utcnow
 from huiying.kit.masking import mask_text
 from huiying.privacy import crypto
+from huiying.surveys.models import SurveyResponse
 from huiying.tickets import repository
 from huiying.tickets.models import Attachment, Message, Ticket, TicketEvent
 
@@ -98,6 +101,25 @@ def export(session: Session, *, user_id: str | None, contact: str | None, actor:
             for a in files
         ],
         **mails,
+        "surveys": [
+            {
+                "ticket": number[r.ticket_id],
+                "answer": r.csat,
+                "nps": r.nps,
+                "comment": r.comment,
+                "at": r.created_at.isoformat(),
+            }
+            for r in session.scalars(select(SurveyResponse).where(SurveyResponse.ticket_id.in_(ids)))
+        ],
+        "calls": [
+            {
+                "ticket": number[c.ticket_id],
+                "at": c.called_at.isoformat(),
+                "duration_seconds": c.duration_seconds,
+                "summary": c.summary,
+            }
+            for c in session.scalars(select(CallLog).where(CallLog.ticket_id.in_(ids)).order_by(CallLog.id))
+        ],
     }
     audit.record(
         session,
@@ -165,6 +187,14 @@ def erase(
         select(MessageDelivery).where(MessageDelivery.ticket_id.in_(ids), MessageDelivery.error.is_not(None))
     ):
         delivery.error = mask_text(delivery.error or "")  # "550 <li.lei@…>: no such user"
+    # What the person said in the survey, and the calls they made (a recording link, the
+    # summary of what they said, their number's digest), go with the tickets' free text.
+    session.execute(update(SurveyResponse).where(SurveyResponse.ticket_id.in_(ids)).values(comment=None))
+    session.execute(
+        update(CallLog)
+        .where(CallLog.ticket_id.in_(ids))
+        .values(summary=ERASED, recording_url=None, caller_masked="", caller_digest="")
+    )
     mail = mail_data.erase(
         session,
         ticket_ids=ids,
