@@ -21,7 +21,7 @@ from huiying.compensation.schemas import (
     DecisionIn,
 )
 from huiying.errors import InvalidInput
-from huiying.http.deps import DB, AppSettings, Staff
+from huiying.http.deps import DB, AppSettings, PathId, Staff
 from huiying.http.responses import json_model, json_models
 from huiying.kit.clock import utcnow
 from huiying.tickets.access import get_ticket_for
@@ -76,7 +76,7 @@ def propose(number: str, body: CompensationIn, db: DB, actor: Staff) -> Response
 
 
 @router.post("/compensations/{compensation_id}/decision", response_model=CompensationOut)
-def decide(compensation_id: int, body: DecisionIn, db: DB, settings: AppSettings, actor: Staff) -> Response:
+def decide(compensation_id: PathId, body: DecisionIn, db: DB, settings: AppSettings, actor: Staff) -> Response:
     """Approve or reject (supervisors and admins; not one's own proposal; big refunds: admins)."""
     access.require(actor, Permission.TEAM_MANAGE)
     with db.write() as session:

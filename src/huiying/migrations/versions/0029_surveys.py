@@ -21,9 +21,10 @@ TIME = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("tickets") as batch:
-        batch.add_column(sa.Column("csat", sa.String(length=16), nullable=True))
-        batch.add_column(sa.Column("nps", sa.Integer(), nullable=True))
+    # Plain ALTER TABLE, not a batch: on SQLite a batch rebuilds `tickets`, and the rebuild
+    # loses what the table carries beyond its columns (the search index's triggers).
+    op.add_column("tickets", sa.Column("csat", sa.String(length=16), nullable=True))
+    op.add_column("tickets", sa.Column("nps", sa.Integer(), nullable=True))
     op.create_table(
         "survey_responses",
         sa.Column("id", BIG_ID, nullable=False),
@@ -59,6 +60,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_survey_responses_created_at", table_name="survey_responses")
     op.drop_table("survey_responses")
-    with op.batch_alter_table("tickets") as batch:
-        batch.drop_column("nps")
-        batch.drop_column("csat")
+    op.execute("ALTER TABLE tickets DROP COLUMN nps")
+    op.execute("ALTER TABLE tickets DROP COLUMN csat")
