@@ -206,9 +206,9 @@ def login(client: TestClient, db: Database, *, email: str, role: Role, teams: li
     return StaffLogin(email=email, token=answer.json()["access_token"])
 
 
-def admin_page(client: TestClient, db: Database, path: str, *, base_url: str = "http://testserver") -> str:
-    """A page as a logged-in admin sees it (a browser of its own: cookies, no token). `base_url`:
-    the app's own (HUIYING_BASE_URL) when it is https, or its cookies would not come back."""
+def admin_browser(client: TestClient, db: Database, *, base_url: str = "http://testserver") -> TestClient:
+    """A logged-in admin's browser (cookies, no token) on the app. `base_url`: the app's own
+    (HUIYING_BASE_URL) when it is https, or its cookies would not come back."""
     browser = TestClient(client.app, base_url=base_url)
     email = f"pages-{uuid.uuid4().hex[:8]}@example.com"
     with db.write() as session:
@@ -218,7 +218,12 @@ def admin_page(client: TestClient, db: Database, path: str, *, base_url: str = "
     assert token
     answer = browser.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)})
     assert answer.status_code == 200, answer.text
-    page = browser.get(path)
+    return browser
+
+
+def admin_page(client: TestClient, db: Database, path: str, *, base_url: str = "http://testserver") -> str:
+    """A page as a logged-in admin sees it."""
+    page = admin_browser(client, db, base_url=base_url).get(path)
     assert page.status_code == 200, page.text
     return page.text
 

@@ -5,7 +5,6 @@ the number's digest, never stored in clear) and record the call-back's outcome."
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from conftest import PASSWORD, StaffLogin
+from conftest import PASSWORD, StaffLogin, admin_browser
 from helpers import feedback, submit
 from huiying.accounts import service as accounts
 from huiying.app import create_app
@@ -223,15 +222,7 @@ def test_unknown_tickets_answer_404(app_client: TestClient, admin: StaffLogin) -
 
 def _browser(client: TestClient, db: Database) -> tuple[TestClient, str]:
     """A logged-in admin's browser (cookies, no token) and its CSRF token."""
-    browser = TestClient(client.app)
-    email = f"cb-{uuid.uuid4().hex[:8]}@example.com"
-    with db.write() as session:
-        accounts.create_user(session, email=email, password=PASSWORD, role=Role.ADMIN, team_slugs=[])
-    form = browser.get("/login").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    assert token
-    answer = browser.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)})
-    assert answer.status_code == 200, answer.text
+    browser = admin_browser(client, db)
     page = browser.get("/callbacks").text
     csrf = re.search(r'data-csrf="([^"]+)"', page)
     assert csrf

@@ -41,3 +41,17 @@ def test_an_app_ticket_without_a_user_id_is_answered_on_the_portal_only() -> Non
 )
 def test_a_way_without_a_sender_says_why(channel: str, reason: tuple[str, str]) -> None:
     assert plan.reason_without_sender(channel) == reason
+
+
+@pytest.mark.parametrize(
+    ("new", "old", "news"),
+    [
+        ("resolved", "open", True),
+        ("closed", "open", True),  # closed without a resolution: the user should hear why
+        ("closed", "resolved", False),  # the usual close after a resolution says nothing new
+        ("open", "resolved", False),
+        ("pending", "open", False),
+    ],
+)
+def test_which_status_changes_are_news_to_the_user(new: str, old: str, news: bool) -> None:
+    assert plan.status_is_news(new, old) is news

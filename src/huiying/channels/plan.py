@@ -47,3 +47,11 @@ def channels_for(ticket_channel: str, *, contact_is_email: bool, has_user_id: bo
 def reason_without_sender(channel: str) -> tuple[str, str]:
     """Why a reply through `channel` is not sent when no sender is registered for it."""
     return REASONS.get(channel, ("no_sender", f"no {channel} sender configured"))
+
+
+def status_is_news(new: str, old: str) -> bool:
+    """Whether a status change deserves a notice to the user. Resolved is news (once per
+    resolution: the notice's key carries the reopen count); closed is news only when nobody said
+    "resolved" first — the usual close after a resolution, by the user or the sweep, would be a
+    second message saying the same."""
+    return new == "resolved" or (new == "closed" and old != "resolved")

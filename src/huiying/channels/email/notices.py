@@ -20,13 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiying import events
-from huiying.channels import delivery
+from huiying.channels import delivery, plan
 from huiying.channels.email.claims import message_id_key
 from huiying.channels.email.models import MailMessage
 from huiying.kit.actor import SYSTEM
 from huiying.tickets import intake
 from huiying.tickets import service as tickets
-from huiying.tickets.enums import Channel, Status
+from huiying.tickets.enums import Channel
 from huiying.tickets.models import Ticket
 
 CHANNEL = Channel.EMAIL.value
@@ -68,9 +68,7 @@ def _on_created(session: Session, event: events.Event) -> None:
 
 def _on_status(session: Session, event: events.Event) -> None:
     assert isinstance(event, events.StatusChanged)
-    # Resolved is news; closed is news only when nobody said "resolved" first (the usual close
-    # after a resolution, by the user or the sweep, would be a second mail saying the same).
-    if not (event.new == Status.RESOLVED or (event.new == Status.CLOSED and event.old != Status.RESOLVED)):
+    if not plan.status_is_news(event.new, event.old):
         return
     ticket = session.get(Ticket, event.ticket_id)
     if ticket is None or not wants_automatic_mail(ticket):

@@ -13,10 +13,10 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from huiying import events
-from huiying.channels import delivery, registry
+from huiying.channels import delivery, plan, registry
 from huiying.channels.inapp.sender import CHANNEL
 from huiying.tickets import intake
-from huiying.tickets.enums import Channel, Status
+from huiying.tickets.enums import Channel
 from huiying.tickets.models import Ticket
 
 TICKET_CHANNEL = Channel.APP.value
@@ -39,9 +39,7 @@ def _on_created(session: Session, event: events.Event) -> None:
 
 def _on_status(session: Session, event: events.Event) -> None:
     assert isinstance(event, events.StatusChanged)
-    # Resolved is news; closed only when nobody said "resolved" first (the close after a
-    # resolution, by the user or the sweep, would be a second push saying the same).
-    if not (event.new == Status.RESOLVED or (event.new == Status.CLOSED and event.old != Status.RESOLVED)):
+    if not plan.status_is_news(event.new, event.old):
         return
     ticket = session.get(Ticket, event.ticket_id)
     if ticket is None or not wants_push(ticket):
