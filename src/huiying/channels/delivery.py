@@ -15,6 +15,7 @@ the job makes its rows (once per ticket, channel and key) before sending them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -74,6 +75,21 @@ def _plan_rows(session: Session, ticket: Ticket, message_id: int) -> None:
             MessageDelivery(ticket_id=ticket.id, message_id=message_id, channel=channel, kind="reply", created_at=now)
         )
     session.flush()
+
+
+def queue_status_notice(
+    session: Session, event: events.StatusChanged, *, channel: str, wants: Callable[[Ticket], bool]
+) -> None:
+    """A channel's notice of a status change that is news to the user (plan.status_is_news), on
+    a ticket `wants` says gets automatic messages; once per resolution (the key carries the
+    reopen count: reopened and resolved again is news again)."""
+    if not plan.status_is_news(event.new, event.old):
+        return
+    ticket = session.get(Ticket, event.ticket_id)
+    if ticket is None or not wants(ticket):
+        return
+    key = f"{event.new}:{ticket.reopen_count}"
+    queue_notice(session, ticket_id=ticket.id, kind=event.new, key=key, channels=[channel])
 
 
 def queue_notice(session: Session, *, ticket_id: int, kind: str, key: str, channels: list[str]) -> None:

@@ -436,9 +436,10 @@ def portal_survey(
     """The user's satisfaction answer after resolution (once per ticket); a low one reopens it."""
 
     def act(session: Session, ticket: Ticket, actor: Actor) -> None:
-        if not nps.strip().isdigit() and nps.strip():
+        given = nps.strip()
+        if given and not given.isdigit():
             raise InvalidInput("nps must be 0 to 10", code="invalid_nps")
-        score = int(nps) if nps.strip() else None
+        score = int(given) if given else None
         surveys.answer(session, ticket, csat=csat, nps=score, comment=clean(comment), actor=actor)
 
     return _portal_action(request, db, settings, token=token, csrf_token=csrf_token, notice="rated", act=act)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiying import events
-from huiying.channels import delivery, plan
+from huiying.channels import delivery
 from huiying.channels.email.claims import message_id_key
 from huiying.channels.email.models import MailMessage
 from huiying.kit.actor import SYSTEM
@@ -68,13 +68,7 @@ def _on_created(session: Session, event: events.Event) -> None:
 
 def _on_status(session: Session, event: events.Event) -> None:
     assert isinstance(event, events.StatusChanged)
-    if not plan.status_is_news(event.new, event.old):
-        return
-    ticket = session.get(Ticket, event.ticket_id)
-    if ticket is None or not wants_automatic_mail(ticket):
-        return
-    key = f"{event.new}:{ticket.reopen_count}"
-    delivery.queue_notice(session, ticket_id=ticket.id, kind=event.new, key=key, channels=[CHANNEL])
+    delivery.queue_status_notice(session, event, channel=CHANNEL, wants=wants_automatic_mail)
 
 
 def install() -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from huiying import events
-from huiying.channels import delivery, plan, registry
+from huiying.channels import delivery, registry
 from huiying.channels.inapp.sender import CHANNEL
 from huiying.tickets import intake
 from huiying.tickets.enums import Channel
@@ -39,13 +39,7 @@ def _on_created(session: Session, event: events.Event) -> None:
 
 def _on_status(session: Session, event: events.Event) -> None:
     assert isinstance(event, events.StatusChanged)
-    if not plan.status_is_news(event.new, event.old):
-        return
-    ticket = session.get(Ticket, event.ticket_id)
-    if ticket is None or not wants_push(ticket):
-        return
-    key = f"{event.new}:{ticket.reopen_count}"
-    delivery.queue_notice(session, ticket_id=ticket.id, kind=event.new, key=key, channels=[CHANNEL])
+    delivery.queue_status_notice(session, event, channel=CHANNEL, wants=wants_push)
 
 
 def install() -> None:
