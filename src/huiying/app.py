@@ -33,11 +33,13 @@ from huiying.http.system import router as system_router
 from huiying.jobs import outbox
 from huiying.kit import text
 from huiying.moderation.api import router as moderation_router
+from huiying.notices.api import router as notices_router
 from huiying.privacy import crypto
 from huiying.privacy.api import router as privacy_router
 from huiying.quality.api import router as quality_router
 from huiying.routing.api import router as routing_router
 from huiying.sla.api import router as sla_router
+from huiying.suggestions.api import router as suggestions_router
 from huiying.surveys.api import router as surveys_router
 from huiying.tickets.api import router as tickets_router
 from huiying.triage.api import router as triage_router
@@ -49,7 +51,9 @@ from huiying.web import errors as web_errors
 from huiying.web import live as web_live
 from huiying.web import portal_identity as web_portal_identity
 from huiying.web import public as web_public
+from huiying.web import qa as web_qa
 from huiying.web import reports as web_reports
+from huiying.web import suggestions as web_suggestions
 from huiying.web import workspace as web_workspace
 from huiying.web.security import SecurityHeaders
 from huiying.worker.runner import EmbeddedRunner
@@ -141,6 +145,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         mail_router,
         callbacks_router,
         surveys_router,
+        notices_router,
+        suggestions_router,
     ):
         app.include_router(router, responses=errors.ERROR_RESPONSES)
     for router in (
@@ -153,6 +159,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         web_portal_identity.router,
         web_callbacks.router,
         web_reports.router,
+        web_qa.router,
+        web_suggestions.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(web.__file__).parent / "static"), name="static")

@@ -44,6 +44,8 @@ calendar_app = typer.Typer(help="The working calendar: holidays and 调休 make-
 app.add_typer(calendar_app, name="calendar")
 mail_app = typer.Typer(help="Email in: import .eml and mbox files, poll the mailbox.", no_args_is_help=True)
 app.add_typer(mail_app, name="mail")
+qa_app = typer.Typer(help="Quality review (质检): the weekly sample of each agent's tickets.", no_args_is_help=True)
+app.add_typer(qa_app, name="qa")
 
 ADMIN_EMAIL = "admin@huiying.local"
 
@@ -809,6 +811,29 @@ def _mailboxes(database: Database, settings: Settings, verb: str) -> list[Config
             f"HUIYING_IMAP_URL is not set and no mailbox is configured on /admin/mail: there is no mailbox to {verb}", 2
         )
     return boxes
+
+
+@qa_app.command("sample")
+def qa_sample(
+    week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W48 (default: last week)")] = None,
+) -> None:
+    """Draw a week's QA sample (a week sampled already gets nothing new); one line per new
+    sample `WEEK TICKET agent=EMAIL reviewer=EMAIL`, last line `week=W sampled=N agents=N`."""
+    from huiying.errors import InvalidInput
+    from huiying.quality import samples
+
+    db = _database()
+    try:
+        chosen = samples.check_week(week) if week else samples.default_week()
+    except InvalidInput as exc:
+        _fail(f"--week: {exc.message}", 2)
+    with db.write() as session:
+        run = samples.sample_week(session, week=chosen, actor=_cli_actor())
+        created = {row.id for row in run.created}
+        rows = [r for r in samples.list_samples(session, weeks=[run.week], actor=None) if r.id in created]
+    for row in rows:
+        typer.echo(f"{row.week}\t{row.ticket}\tagent={row.agent}\treviewer={row.reviewer or '-'}")
+    typer.echo(f"week={run.week} sampled={len(created)} agents={run.agents}")
 
 
 def main() -> None:

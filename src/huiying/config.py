@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from huiying.notices import quiet
+
 MIB = 1024 * 1024
 
 
@@ -52,6 +54,8 @@ class Settings(BaseSettings):
     # A phone ticket's call-back is due 48 h after receipt: wall-clock (False) or working hours
     # on the ticket's SLA calendar (True).
     callback_working_hours: bool = False
+    # QA sampling (quality/samples.py): tickets drawn per agent and ISO week for the QA people.
+    qa_sample_per_agent: int = Field(default=5, ge=0, le=100)
     # A refund above this many CNY is approved by an admin, not a supervisor (compensation/).
     compensation_approval_cny: Decimal = Field(default=Decimal("200"), ge=0)
 
@@ -85,6 +89,13 @@ class Settings(BaseSettings):
     # out of the repr, and a URL without one is refused below: unsigned pushes are not allowed.
     inapp_webhook_url: str | None = None
     inapp_webhook_secret: str | None = Field(default=None, repr=False)
+    # The platform's SMS gateway (channels/sms): the same signed JSON POST, to a phone number.
+    # Unset: notices to phone users are not texted (deliveries say so).
+    sms_gateway_url: str | None = None
+    sms_gateway_secret: str | None = Field(default=None, repr=False)
+    # Local hours when proactive notices (taken up, waiting for you, delays, suggestion outcomes)
+    # wait (notices/quiet.py); empty turns them off.
+    quiet_hours: str = "22:00-08:00"
 
     # Triage: below min_confidence a category goes to a person; a model whose confidence was
     # calibrated on this kind of feedback (platform-trained, or the in-domain starter) overrules
@@ -105,8 +116,20 @@ class Settings(BaseSettings):
         ZoneInfo(value)  # raises for an unknown zone name
         return value
 
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours_window(cls, value: str) -> str:
+        quiet.parse(value)  # raises, saying the form, for anything but "22:00-08:00" or empty
+        return value
+
     @model_validator(mode="after")
     def _signed_pushes_only(self) -> Settings:
+        if self.sms_gateway_url and not self.sms_gateway_secret:
+            raise ValueError(
+                "HUIYING_SMS_GATEWAY_URL is set but HUIYING_SMS_GATEWAY_SECRET is not: its posts are signed"
+            )
+        if self.sms_gateway_url and not self.sms_gateway_url.startswith(("http://", "https://")):
+            raise ValueError("HUIYING_SMS_GATEWAY_URL must be an http:// or https:// address")
         if self.inapp_webhook_url and not self.inapp_webhook_secret:
             raise ValueError(
                 "HUIYING_INAPP_WEBHOOK_URL is set but HUIYING_INAPP_WEBHOOK_SECRET is not: in-app pushes are"

@@ -14,9 +14,10 @@ from huiying.jobs.models import OutboxJob, PeriodicJob
 from huiying.macros.models import Macro
 from huiying.moderation.models import Freeze
 from huiying.portal.models import PortalCode
-from huiying.quality.models import QAReview
+from huiying.quality.models import QAReview, QASample
 from huiying.routing.models import RoutingRuleRow
 from huiying.sla.models import SlaPolicyRow
+from huiying.suggestions.models import SuggestionGroup, SuggestionMember, SuggestionVote
 from huiying.surveys.models import SurveyResponse
 from huiying.tickets.models import (
     Attachment,
@@ -59,8 +60,12 @@ __all__ = [
     "PeriodicJob",
     "PortalCode",
     "QAReview",
+    "QASample",
     "RoutingRuleRow",
     "SlaPolicyRow",
+    "SuggestionGroup",
+    "SuggestionMember",
+    "SuggestionVote",
     "SurveyResponse",
     "Team",
     "TeamMember",

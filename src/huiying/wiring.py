@@ -40,6 +40,9 @@ def configure(settings: Settings) -> None:
     from huiying.callbacks import service as callbacks
 
     callbacks.configure(working_hours=settings.callback_working_hours)
+    from huiying.quality import samples as qa_samples
+
+    qa_samples.configure(per_agent=settings.qa_sample_per_agent, timezone=settings.timezone)
     compliance.configure(webhook_url=settings.compliance_webhook_url)
     from huiying.alerts import mail as alert_mail
 
@@ -57,7 +60,12 @@ def configure(settings: Settings) -> None:
 
     email_imap.configure(settings)
     from huiying.channels.inapp import sender as inapp_sender
+    from huiying.channels.sms import sender as sms_sender
 
+    sms_sender.configure(url=settings.sms_gateway_url, secret=settings.sms_gateway_secret, timezone=settings.timezone)
+    from huiying.notices import triggers as notices
+
+    notices.configure(quiet_hours=settings.quiet_hours, timezone=settings.timezone)
     inapp_sender.configure(
         url=settings.inapp_webhook_url,
         secret=settings.inapp_webhook_secret,
@@ -95,12 +103,21 @@ def install_handlers() -> None:
     from huiying.callbacks import service as callbacks
 
     callbacks.install()  # a phone ticket's call-back, on its team's calendar when so configured
+    from huiying.suggestions import service as suggestions
+
+    suggestions.install()  # a suggestion joins the pool: after triage and routing set its category
     from huiying.channels.email import notices as email_notices
 
-    email_notices.install()  # the acknowledgement of a mail: after everything that may tag it
+    email_notices.install()  # which tickets hear of their notices by mail
     from huiying.channels.inapp import notices as inapp_notices
 
-    inapp_notices.install()  # an app ticket's acknowledgement and status pushes
+    inapp_notices.install()  # …by in-app push
+    from huiying.channels.sms import sender as sms
+
+    sms.install()  # …by SMS
+    from huiying.notices import triggers as notices
+
+    notices.install()  # received, taken up, pending, resolved…: after everything that may tag it
 
 
 def install_jobs() -> None:
@@ -123,6 +140,9 @@ def install_jobs() -> None:
 
     calendars.register_jobs()
     delivery.register_jobs()
+    from huiying.notices import overdue as overdue_notices
+
+    overdue_notices.register_jobs()  # notice_overdue: a ticket open after 48 h is told of the delay
     compliance.register_jobs()
     portal_codes.register_jobs()
     day_sequences.register_jobs()
@@ -135,3 +155,6 @@ def install_jobs() -> None:
     from huiying.channels.email import imap as email_imap
 
     email_imap.register_jobs()  # mail_poll: HUIYING_IMAP_URL every minute
+    from huiying.quality import samples as qa_samples
+
+    qa_samples.register_jobs()  # qa_sample: last week's QA sample, once (hourly check)

@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from conftest import StaffLogin, login
 from helpers import feedback, submit
+from huiying.channels.models import MessageDelivery
 from huiying.db import Database
 from huiying.jobs.models import OutboxJob
 from huiying.kit.roles import Role
@@ -218,6 +220,48 @@ def _hotline_callback(world: World, other_team: bool) -> Request:
     team = "finance" if other_team else "tech-support"
     world.client.patch(f"/api/v1/tickets/{number}", json={"team": team}, headers=world.admin.headers)
     return "", f"/api/v1/callbacks/{number}/outcome", {}
+
+
+def _sent_delivery(world: World, other_team: bool) -> Request:
+    """A ticket with a reply delivered (on the portal): the delivery staff may send again."""
+    number = world.ticket("finance" if other_team else "tech-support")
+    reply = world.client.post(f"/api/v1/tickets/{number}/replies", json={"body": "您好"}, headers=world.admin.headers)
+    assert reply.status_code == 201, reply.text
+    with world.db.write() as session:
+        row = session.scalars(
+            select(MessageDelivery).where(
+                MessageDelivery.message_id == reply.json()["id"], MessageDelivery.channel == "portal"
+            )
+        ).one()
+        row.status = "sent"
+        delivery_id = row.id
+    return "", f"/api/v1/tickets/{number}/deliveries/{delivery_id}/resend", {}
+
+
+def _suggestion(world: World, team: str) -> tuple[str, int]:
+    """A suggestion ticket of `team`, alone in a new group of the pool (its words are its own)."""
+    mark = uuid.uuid4().hex
+    body = feedback(title=f"矩阵建议 {mark}", description=mark, category="suggestion", subcategory="feature-request")
+    number = str(submit(world.client, body)["number"])
+    world.client.patch(f"/api/v1/tickets/{number}", json={"team": team}, headers=world.admin.headers)
+    found = world.client.get(f"/api/v1/suggestions?q={mark}", headers=world.admin.headers).json()["items"]
+    assert len(found) == 1, found
+    return number, int(found[0]["id"])
+
+
+def _suggestion_group(suffix: str = "", **kwargs: Any) -> Builder:
+    return lambda w, o: ("", f"/api/v1/suggestions/{_suggestion(w, 'tech-support')[1]}{suffix}", kwargs)
+
+
+def _suggestion_move(world: World, other_team: bool) -> Request:
+    _, target = _suggestion(world, "tech-support")
+    number, _ = _suggestion(world, "finance" if other_team else "tech-support")
+    return "", f"/api/v1/suggestions/{target}/members", {"json": {"ticket": number}}
+
+
+def _suggestion_split(world: World, other_team: bool) -> Request:
+    number, _ = _suggestion(world, "finance" if other_team else "tech-support")
+    return "", "/api/v1/suggestions", {"json": {"ticket": number}}
 
 
 CASES = [
@@ -616,6 +660,48 @@ CASES = [
         _with_json(_hotline_callback, {"outcome": "not_reached"}),
         team_scoped=True,
     ),
+    # Notices: working a ticket tells its user of a delay or that it cannot be solved, and may
+    # send a delivery again; the notices' wording is configuration.
+    Case(
+        "POST",
+        "/api/v1/tickets/{number}/delay",
+        WRITERS,
+        _with_json(_ticket_path("/delay"), {"reason": "需要技术排查", "expected_at": "2099-01-01T10:00:00+08:00"}),
+        team_scoped=True,
+    ),
+    Case(
+        "POST",
+        "/api/v1/tickets/{number}/unsolvable",
+        WRITERS,
+        _with_json(_ticket_path("/unsolvable"), {"reason": "系统限制", "alternative": "请使用网页版"}),
+        team_scoped=True,
+    ),
+    Case("POST", "/api/v1/tickets/{number}/deliveries/{delivery_id}/resend", WRITERS, _sent_delivery, team_scoped=True),
+    Case("GET", "/api/v1/notice-templates", {AD}, _fixed("/api/v1/notice-templates")),
+    Case(
+        "PUT",
+        "/api/v1/notice-templates/{kind}/{language}",
+        {AD},
+        _fixed(
+            "/api/v1/notice-templates/taken/en",
+            json={"subject": "On it", "body": "{number} is ours.", "short": "On it"},
+        ),
+    ),
+    Case("DELETE", "/api/v1/notice-templates/{kind}/{language}", {AD}, _fixed("/api/v1/notice-templates/taken/en")),
+    # The suggestion pool: every ticket reader sees it and may +1; product staff (suggestion:decide)
+    # decide; moving a ticket between groups is working that ticket (team-scoped).
+    Case("GET", "/api/v1/suggestions", READERS, _fixed("/api/v1/suggestions")),
+    Case("GET", "/api/v1/suggestions/{group_id}", READERS, _suggestion_group()),
+    Case("POST", "/api/v1/suggestions/{group_id}/votes", READERS, _suggestion_group("/votes")),
+    Case("DELETE", "/api/v1/suggestions/{group_id}/votes", READERS, _suggestion_group("/votes")),
+    Case(
+        "POST",
+        "/api/v1/suggestions/{group_id}/decision",
+        {SU, AD},
+        _suggestion_group("/decision", json={"status": "planned", "timeline": "2027 Q1"}),
+    ),
+    Case("POST", "/api/v1/suggestions/{group_id}/members", WRITERS, _suggestion_move, team_scoped=True),
+    Case("POST", "/api/v1/suggestions", WRITERS, _suggestion_split, team_scoped=True),
 ]
 
 PUBLIC = {

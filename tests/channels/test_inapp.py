@@ -29,13 +29,14 @@ from helpers import feedback, submit
 from huiying.app import create_app
 from huiying.channels import delivery, registry
 from huiying.channels.delivery import deliver_message
-from huiying.channels.inapp.texts import Facts, text_for
+from huiying.channels.inapp.texts import notice_text, reply_text
 from huiying.config import Settings
 from huiying.db import Database
 from huiying.jobs import outbox
 from huiying.jobs.models import OutboxJob
 from huiying.kit.clock import frozen
 from huiying.kit.roles import Role
+from huiying.notices.wording import Facts
 from huiying.worker import runner
 
 # Wednesday 2 December 2026, 10:00 in Beijing: a working day, inside working hours.
@@ -187,8 +188,8 @@ def test_an_app_ticket_is_acknowledged_by_one_signed_push_in_chinese(
     assert first.date() == T0.astimezone(BEIJING).date() and solved.date() > first.date()
     text = push["text"]
     assert text.startswith(f"我们已收到您的反馈，工单号 {number}。")
-    assert f"预计今天 {first:%H:%M} 前首次答复，{solved.month}月{solved.day}日" in text
-    assert text.endswith(" 前处理完成（北京时间）。")
+    assert f"我们会在今天 {first:%H:%M} 前给您首次答复，预计在{solved.month}月{solved.day}日" in text
+    assert text.endswith(" 前处理完毕（北京时间）。")
     assert _actions(client, staff, number).count("notice_delivered") == 1
 
 
@@ -202,7 +203,7 @@ def test_an_english_ticket_is_acknowledged_in_english(
         ticket = client.get(f"/api/v1/tickets/{number}", headers=staff.headers).json()
     (push,) = platform.bodies
     first = datetime.fromisoformat(ticket["first_response_due"]).astimezone(BEIJING)
-    assert push["text"].startswith(f"We have received your feedback: ticket {number}. Expect a first reply by ")
+    assert push["text"].startswith(f"We have received your feedback: ticket {number}. We will reply by ")
     assert f"{first:%H:%M}" in push["text"] and push["text"].endswith("(Beijing time, UTC+8).")
     assert "工单" not in push["text"]
 
@@ -404,26 +405,39 @@ def test_a_push_url_without_a_secret_is_refused_by_the_settings() -> None:
     [
         (
             Facts("received", "HY1", T0, first_response_due=T0 + timedelta(hours=5, minutes=30)),
-            "我们已收到您的反馈，工单号 HY1。预计今天 15:30 前首次答复（北京时间）。",
+            "我们已收到您的反馈，工单号 HY1。我们会在今天 15:30 前给您首次答复（北京时间）。",
         ),
         (
             Facts("received", "HY1", T0, "en", resolution_due=T0 + timedelta(days=5)),
-            "We have received your feedback: ticket HY1. Expect a solution by 10:00 on Monday 7 December"
-            " (Beijing time, UTC+8).",
+            "We have received your feedback: ticket HY1. We expect to have it resolved by 10:00 on Monday"
+            " 7 December (Beijing time, UTC+8).",
         ),
-        (Facts("received", "HY1", T0), "我们已收到您的反馈，工单号 HY1。我们会尽快处理。"),
-        (Facts("reply", "HY1", T0, "en", body="  Fixed in 5.2.1.\n"), "Support replied (HY1): Fixed in 5.2.1."),
-        (Facts("reply", "HY1", T0, body="好" * 600), "客服回复（HY1）：" + "好" * 499 + "…"),
+        (Facts("received", "HY1", T0), "我们已收到您的反馈，工单号 HY1。我们会尽快给您答复。"),
         (
             Facts("closed", "HY1", T0, "en-US"),
             "Your ticket HY1 is closed. If anything else comes up, send us new feedback.",
         ),
+        (
+            Facts(
+                "delayed", "HY1", T0, detail={"reason": "需要技术部排查", "expected_at": "2026-12-03T10:00:00+00:00"}
+            ),
+            "抱歉，您的反馈 HY1 需要更多时间处理（需要技术部排查），预计明天 18:00（北京时间）前完成。",
+        ),
+        (
+            Facts("suggestion", "HY1", T0, "en", detail={"outcome": "planned", "timeline": "in Q1 2027"}),
+            "Your suggestion (HY1): The product team has planned it; expect it in Q1 2027.",
+        ),
     ],
 )
-def test_the_words_of_a_push(facts: Facts, text: str) -> None:
-    assert text_for(facts) == text
+def test_the_words_of_a_notice_push(facts: Facts, text: str) -> None:
+    assert notice_text(facts) == text
+
+
+def test_the_words_of_a_reply_push() -> None:
+    assert reply_text("HY1", "  Fixed in 5.2.1.\n", language="en") == "Support replied (HY1): Fixed in 5.2.1."
+    assert reply_text("HY1", "好" * 600, language=None) == "客服回复（HY1）：" + "好" * 499 + "…"
 
 
 def test_a_kind_without_words_is_refused() -> None:
-    with pytest.raises(ValueError, match="survey"):
-        text_for(Facts("survey", "HY1", T0))
+    with pytest.raises(KeyError, match="survey"):
+        notice_text(Facts("survey", "HY1", T0))

@@ -28,11 +28,12 @@ from huiying.app import create_app
 from huiying.channels import registry
 from huiying.channels.email import compose
 from huiying.channels.email.service import import_one
-from huiying.channels.inapp.texts import Facts, text_for
+from huiying.channels.inapp.texts import notice_text
 from huiying.config import Settings
 from huiying.db import Database
 from huiying.kit.clock import utcnow
 from huiying.kit.roles import Role
+from huiying.notices.wording import Facts
 from huiying.worker import runner
 from smtp_sink import SmtpSink
 
@@ -187,12 +188,12 @@ def test_the_resolved_push_lists_the_approved_compensation_only(
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_the_words_in_english_and_without_compensation(backend: str) -> None:
     given = ("a coupon worth CNY 20", "500 points")
-    english = text_for(Facts(kind="resolved", number="HY1", now=T0, language="en", compensations=given))
+    english = notice_text(Facts(kind="resolved", number="HY1", now=T0, language="en", compensations=given))
     assert english == (
         "Your ticket HY1 is resolved. Compensation: a coupon worth CNY 20; 500 points."
         " Tap to confirm and tell us how we did, or reopen it if the problem remains."
     )
-    plain = text_for(Facts(kind="resolved", number="HY1", now=T0, language="zh"))
+    plain = notice_text(Facts(kind="resolved", number="HY1", now=T0, language="zh"))
     assert "补偿" not in plain
     letter = compose.Letter(
         kind="resolved",

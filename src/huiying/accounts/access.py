@@ -19,6 +19,7 @@ the sub-teams of those teams) plus tickets not yet routed to any team.
     apikey:manage                              x
     privacy:dsr                                x
     audit:read                                          x
+    suggestion:decide                 x        x
 """
 
 from __future__ import annotations
@@ -45,12 +46,13 @@ class Permission(StrEnum):
     APIKEY_MANAGE = "apikey:manage"
     PRIVACY_DSR = "privacy:dsr"
     AUDIT_READ = "audit:read"
+    SUGGESTION_DECIDE = "suggestion:decide"  # the suggestion pool's planned/adopted/declined
 
 
 P = Permission
 _AGENT = frozenset({P.TICKET_READ, P.TICKET_WRITE, P.TICKET_CREATE})
 _SENIOR = _AGENT | {P.TICKET_MERGE, P.MODERATION_FREEZE}
-_SUPERVISOR = _SENIOR | {P.PII_VIEW, P.TEAM_MANAGE}
+_SUPERVISOR = _SENIOR | {P.PII_VIEW, P.TEAM_MANAGE, P.SUGGESTION_DECIDE}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AGENT: _AGENT,

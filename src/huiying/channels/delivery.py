@@ -8,16 +8,16 @@ job is safe to run twice. A failure is retried by the job machinery with its bac
 stays `queued` with the error until the last attempt, then turns `failed`; a permanent refusal
 (an SMTP 5xx: no such mailbox) turns it `failed` at once, as retrying would only repeat it.
 
-Notices about a ticket that answer no message of its own (the acknowledgement of a mail, a
-status change) go the same way: `queue_notice` enqueues the same job with the notice's key, and
-the job makes its rows (once per ticket, channel and key) before sending them.
+Notices about a ticket that answer no message of its own (the acknowledgement, a status
+change, a delay: huiying.notices decides which and when) go the same way: `queue_notice` writes
+their rows with the change (once per ticket, channel and key) and enqueues the same job, delayed
+past quiet hours where the notice may wait. Staff may `resend` any delivery that is not queued.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import select, update
@@ -28,8 +28,9 @@ from huiying.channels import plan, registry
 from huiying.channels.base import Delivered, DeliveryFailed, Outgoing
 from huiying.channels.models import MessageDelivery
 from huiying.db import Database
+from huiying.errors import Conflict, NotFound
 from huiying.jobs.outbox import MAX_ATTEMPTS
-from huiying.kit.actor import SYSTEM
+from huiying.kit.actor import SYSTEM, Actor
 from huiying.kit.clock import utcnow
 from huiying.kit.sql import dialect_insert
 from huiying.tickets import history
@@ -77,29 +78,89 @@ def _plan_rows(session: Session, ticket: Ticket, message_id: int) -> None:
     session.flush()
 
 
-def queue_status_notice(
-    session: Session, event: events.StatusChanged, *, channel: str, wants: Callable[[Ticket], bool]
+def queue_notice(
+    session: Session,
+    *,
+    ticket_id: int,
+    kind: str,
+    key: str,
+    channels: list[str],
+    detail: dict[str, Any] | None = None,
+    not_before: datetime | None = None,
 ) -> None:
-    """A channel's notice of a status change that is news to the user (plan.status_is_news), on
-    a ticket `wants` says gets automatic messages; once per resolution (the key carries the
-    reopen count: reopened and resolved again is news again)."""
-    if not plan.status_is_news(event.new, event.old):
-        return
-    ticket = session.get(Ticket, event.ticket_id)
-    if ticket is None or not wants(ticket):
-        return
-    key = f"{event.new}:{ticket.reopen_count}"
-    queue_notice(session, ticket_id=ticket.id, kind=event.new, key=key, channels=[channel])
-
-
-def queue_notice(session: Session, *, ticket_id: int, kind: str, key: str, channels: list[str]) -> None:
     """Send the user a notice about their ticket (`kind`: "received", "resolved"…) through
-    `channels` after this transaction commits; `key` makes it once per ticket and channel.
+    `channels` after this transaction commits (and not before `not_before`: quiet hours); `key`
+    makes it once per ticket and channel; `detail` is what it says beyond the ticket's facts.
 
-    Only the job is queued here: a new ticket is not written yet while its TicketCreated
-    handlers run, so its rows cannot be; the job makes them, then sends them like a reply's."""
-    payload = {"ticket_id": ticket_id, "notice": key, "kind": kind, "channels": channels}
-    jobs.enqueue(session, JOB, payload)
+    A stored ticket gets its rows here, in the transaction of the change they tell of; a new
+    ticket is not written yet while its TicketCreated handlers run, so the job makes its rows.
+    Either way the same insert makes them, and a key that has them already adds nothing."""
+    stored = session.get(Ticket, ticket_id) is not None
+    if stored and not _make_notice_rows(session, ticket_id, kind, key, channels, detail, not_before):
+        return  # told already: nothing new to send
+    # When the change happened: rows the job makes later still sort where the change did.
+    payload: dict[str, Any] = {
+        "ticket_id": ticket_id,
+        "notice": key,
+        "kind": kind,
+        "channels": channels,
+        "at": utcnow().isoformat(),
+    }
+    if detail:
+        payload["detail"] = detail
+    if not_before is not None:
+        payload["not_before"] = not_before.isoformat()
+    delay = not_before - utcnow() if not_before is not None else None
+    jobs.enqueue(session, JOB, payload, delay=delay)
+
+
+def _make_notice_rows(
+    session: Session,
+    ticket_id: int,
+    kind: str,
+    key: str,
+    channels: list[str],
+    detail: dict[str, Any] | None,
+    not_before: datetime | None,
+    at: datetime | None = None,
+) -> int:
+    """The notice's rows not made yet (once per ticket, channel and key); how many were made."""
+    made, now = 0, at or utcnow()
+    for channel in channels:
+        values = {"ticket_id": ticket_id, "channel": str(channel), "kind": kind, "notice_key": key}
+        result = session.execute(
+            dialect_insert(session, MessageDelivery)
+            .values(**values, message_id=None, created_at=now, detail=detail, not_before=not_before, resent=0)
+            .on_conflict_do_nothing(index_elements=["ticket_id", "channel", "notice_key"])
+        )
+        made += result.rowcount or 0  # type: ignore[attr-defined]
+    return made
+
+
+def resend(session: Session, ticket: Ticket, delivery_id: int, *, actor: Actor) -> MessageDelivery:
+    """Staff send a delivery again (the user says it never came, or it failed): queued anew
+    with a fresh push id and Message-ID, so the receiving side does not drop it as a repeat."""
+    row = session.get(MessageDelivery, delivery_id, with_for_update=True)
+    if row is None or row.ticket_id != ticket.id:
+        raise NotFound(f"no delivery {delivery_id} on ticket {ticket.number}", code="unknown_delivery")
+    if row.status == "queued":
+        raise Conflict("this delivery is still on its way", code="delivery_queued")
+    if row.channel != plan.PORTAL and registry.sender_for(row.channel) is None:
+        reason, error = plan.reason_without_sender(row.channel)
+        raise Conflict(f"cannot resend: {error}", code=reason)
+    before = row.status
+    row.status, row.attempts, row.error, row.reason = "queued", 0, None, None
+    row.sending_until, row.not_before, row.mail_message_id = None, None, None
+    row.resent += 1
+    session.flush()
+    if row.message_id is not None:
+        jobs.enqueue(session, JOB, {"message_id": row.message_id})
+        _summarise(session, row.message_id)
+    else:
+        jobs.enqueue(session, JOB, {"ticket_id": ticket.id, "notice": row.notice_key, "kind": row.kind, "channels": []})
+    data = {"delivery": row.id, "channel": row.channel, "kind": row.kind, "was": before}
+    history.record(session, ticket=ticket, actor=actor, action="delivery_resent", data=data)
+    return row
 
 
 # --- the job ------------------------------------------------------------------------------------
@@ -140,19 +201,16 @@ def _deliver_all(db: Database, ids: list[int]) -> None:
 
 
 def _notice_rows(db: Database, payload: dict[str, Any]) -> list[int]:
-    """The notice's unsent rows, made on its first run (a second run finds them made)."""
+    """The notice's unsent rows, made on its first run if the change could not (a new ticket)."""
     ticket_id, key = int(payload["ticket_id"]), str(payload["notice"])
+    not_before = datetime.fromisoformat(payload["not_before"]) if payload.get("not_before") else None
+    at = datetime.fromisoformat(payload["at"]) if payload.get("at") else None
     with db.write() as session:
         if session.get(Ticket, ticket_id) is None:
             return []  # erased since
-        now = utcnow()
-        for channel in payload.get("channels") or []:
-            values = {"ticket_id": ticket_id, "channel": str(channel), "kind": str(payload["kind"])}
-            session.execute(
-                dialect_insert(session, MessageDelivery)
-                .values(**values, message_id=None, notice_key=key, created_at=now)
-                .on_conflict_do_nothing(index_elements=["ticket_id", "channel", "notice_key"])
-            )
+        channels = [str(c) for c in payload.get("channels") or []]
+        kind, detail = str(payload["kind"]), payload.get("detail")
+        _make_notice_rows(session, ticket_id, kind, key, channels, detail, not_before, at)
         query = (
             select(MessageDelivery.id)
             .where(
@@ -328,12 +386,16 @@ def for_messages(session: Session, message_ids: list[int]) -> dict[int, list[Mes
 def notices_of(session: Session, ticket: Ticket) -> list[MessageDelivery]:
     """The ticket's notices (the acknowledgement, status notices), oldest first."""
     query = select(MessageDelivery).where(MessageDelivery.ticket_id == ticket.id, MessageDelivery.message_id.is_(None))
-    return list(session.scalars(query.order_by(MessageDelivery.id)))
+    return list(session.scalars(query.order_by(MessageDelivery.created_at, MessageDelivery.id)))
 
 
 def for_ticket(session: Session, ticket: Ticket) -> list[MessageDelivery]:
     """Every delivery of the ticket's replies and notices, oldest first."""
-    query = select(MessageDelivery).where(MessageDelivery.ticket_id == ticket.id).order_by(MessageDelivery.id)
+    query = (
+        select(MessageDelivery)
+        .where(MessageDelivery.ticket_id == ticket.id)
+        .order_by(MessageDelivery.created_at, MessageDelivery.id)
+    )
     return list(session.scalars(query))
 
 

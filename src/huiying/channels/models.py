@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from huiying.db import Base, BigId, UTCDateTime
+from huiying.db import Base, BigId, JSONType, UTCDateTime
 from huiying.kit.clock import utcnow
 
 
@@ -47,3 +48,11 @@ class MessageDelivery(Base):
     # Set while a run is sending it: a second run (a duplicate job, a stale-job recovery) waits
     # and retries instead of sending the same reply again; a run that died loses it when it expires.
     sending_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A proactive notice made during quiet hours waits until they end (HUIYING_QUIET_HOURS);
+    # its job is delayed until then, and the ticket page says so meanwhile.
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What a notice says beyond the ticket's own facts: a delay's reason and new expected time,
+    # the alternative to an unsolvable problem, a suggestion's outcome (notices/values.py).
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # How often staff sent it again (the ticket page's resend): a new push id and Message-ID each time.
+    resent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -15,14 +15,20 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from huiying.channels.models import MessageDelivery
+    from huiying.tickets.models import Ticket
 
 # A channel that needs more than the text to send (email: the threading headers, the user's
 # language, the due times) turns the plain Outgoing into its own while the delivery is claimed,
 # inside that transaction; its sender then works from those values alone, outside any.
 Prepare = Callable[["Session", "MessageDelivery", Outgoing], Outgoing]
 
+# Whether a channel tells this ticket's user of a notice of this kind ("received", "delayed"…):
+# email for a ticket made from a person's mail, in-app for an app user, SMS for a phone…
+WantsNotice = Callable[["Session", "Ticket", str], bool]
+
 _senders: dict[str, ChannelAdapter] = {}
 _preparers: dict[str, Prepare] = {}
+_notice_wants: dict[str, WantsNotice] = {}
 
 
 def register(channel: str, adapter: ChannelAdapter | None, *, prepare: Prepare | None = None) -> None:
@@ -43,3 +49,13 @@ def sender_for(channel: str) -> ChannelAdapter | None:
 
 def preparer_for(channel: str) -> Prepare | None:
     return _preparers.get(channel)
+
+
+def register_notices(channel: str, wants: WantsNotice) -> None:
+    """Let `channel` carry the notices of the tickets `wants` says yes to (idempotent)."""
+    _notice_wants[channel] = wants
+
+
+def notice_channels(session: Session, ticket: Ticket, kind: str) -> list[str]:
+    """The channels that tell `ticket`'s user of a notice of `kind`, in registration order."""
+    return [channel for channel, wants in _notice_wants.items() if wants(session, ticket, kind)]

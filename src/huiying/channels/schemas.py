@@ -22,6 +22,9 @@ class DeliveryOut(BaseModel):
     reason: str | None
     created_at: datetime
     sent_at: datetime | None
+    # A proactive notice made in quiet hours waits until then (HUIYING_QUIET_HOURS).
+    not_before: datetime | None = None
+    resent: int = 0  # how often staff sent it again
 
 
 class Deliveries(BaseModel):
@@ -40,4 +43,6 @@ def delivery_out(row: MessageDelivery) -> DeliveryOut:
         reason=row.reason,
         created_at=row.created_at,
         sent_at=row.sent_at,
+        not_before=row.not_before,
+        resent=row.resent,
     )

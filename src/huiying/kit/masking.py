@@ -52,6 +52,15 @@ def mask_email(value: str) -> str:
     return f"{local[:1]}***@{domain}"
 
 
+def mobile_number(contact: str | None) -> str | None:
+    """The 11-digit mainland mobile number a contact is ("+86 138-0013-8000" → "13800138000"), or None."""
+    if not contact or "@" in contact:
+        return None
+    digits = re.sub(r"[\s\-()+]", "", contact)
+    found = _MOBILE.fullmatch(digits)
+    return found.group(1) if found else None
+
+
 def mask_phone(digits: str) -> str:
     return f"{digits[:3]}****{digits[-4:]}" if len(digits) >= 7 else "*" * len(digits)
 

@@ -29,6 +29,7 @@ from huiying.macros.render import VARIABLES
 from huiying.triage import service as triage
 from huiying.triage.engine import TARGETS
 from huiying.web import admin_alerts, admin_calendar, admin_mail, admin_routing
+from huiying.web import notices as web_notices
 from huiying.web.auth import Page, StaffPage, render
 from huiying.web.forms import CleanFormRoute
 from huiying.web.wording import refused
@@ -39,6 +40,7 @@ router.include_router(admin_routing.router)
 router.include_router(admin_calendar.router)
 router.include_router(admin_alerts.router)
 router.include_router(admin_mail.router)
+router.include_router(web_notices.router)
 
 TABS = ("teams", "staff", "categories", "macros", "triage", "jobs")
 

@@ -1,8 +1,10 @@
 """The mails we send a user, composed from plain values: no database, no settings, no I/O.
 
 `build(letter)` answers an EmailMessage ready for SMTP: multipart/alternative, text and HTML
-rendered from ONE template per kind and language (templates/<kind>.<language>.html, with the
-blocks `subject`, `text` and `html`), UTF-8, the subject RFC 2047-encoded by the email package.
+rendered from one template per language for a reply and one for every notice
+(templates/{reply,notice}.<language>.html, blocks `subject`, `text` and `html`; a notice's
+subject and news come from notices/wording.py, where admins may reword them), UTF-8, the
+subject RFC 2047-encoded by the email package.
 Threading: a Message-ID under our own domain, In-Reply-To and References naming the user's last
 mail, a Reply-To (`support+<number>@domain`) and the number in the subject, so the answer comes
 back to the same ticket. Automatic mail (the acknowledgement, status notices) says so in
@@ -17,38 +19,29 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
-from typing import Literal
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup, escape
 
-Kind = Literal["received", "reply", "resolved", "closed"]
-Language = Literal["zh-CN", "en"]
-KINDS: tuple[Kind, ...] = ("received", "reply", "resolved", "closed")
-# Which template a kind is written in: both status notices share one.
-TEMPLATE_OF: dict[Kind, str] = {"received": "ack", "reply": "reply", "resolved": "status", "closed": "status"}
-# RFC 3834: an acknowledgement answers the user's mail (auto-replied); a status notice answers
+from huiying.kit.locale import language_of
+from huiying.notices import wording
+
+# A person's reply, or one of the notices (notices/wording.py KINDS: received, resolved…).
+Kind = str
+REPLY = "reply"
+KINDS: tuple[str, ...] = (REPLY, *wording.KINDS)
+# RFC 3834: an acknowledgement answers the user's mail (auto-replied); every other notice answers
 # nothing in particular (auto-generated). A person's reply is no automatic mail.
-AUTO_SUBMITTED: dict[Kind, str] = {"received": "auto-replied", "resolved": "auto-generated", "closed": "auto-generated"}
+AUTO_REPLIED = "received"
+# The notices that ask the user to rate the service (the survey link).
+ASKS_SURVEY = frozenset({"resolved", "unsolvable"})
 SUBJECT_CHARS = 150
 # References keep the first mail of the thread and the newest ones (RFC 5322 §3.6.4 lets a long
 # list be cut in the middle); clients thread on those.
 MAX_REFERENCES = 10
 TEMPLATES = Path(__file__).parent / "templates"
 
-# The zones people here know by a name of their own; any other is said with its UTC offset.
-_ZONE_NAMES: dict[str, tuple[str, str]] = {
-    "Asia/Shanghai": ("北京时间", "Beijing time"),
-    "Asia/Hong_Kong": ("香港时间", "Hong Kong time"),
-    "Asia/Taipei": ("台北时间", "Taipei time"),
-}
-_WEEKDAYS_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
-_WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS_EN = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
 # "Re:", "回复：", "Fwd:"… and our own "[#number]" in front of a title: the subject adds its own.
 _PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|sv|答复|回复|转发|回覆|轉寄)\s*[:：]\s*|\[#[^\]]*\]\s*)+", re.IGNORECASE)
 # What may stand between the angle brackets of an id we repeat: printable ASCII, with an "@".
@@ -78,11 +71,10 @@ class Letter:
     # The resolution notice lists the approved compensation, each already in words of the
     # letter's language ("优惠券 20 元"); outbound.py fills it from huiying.compensation.
     compensations: tuple[str, ...] = field(default_factory=tuple)
-
-
-def language_of(ticket_language: str | None) -> Language:
-    """English for a ticket written in English; zh-CN for everything else, the platform's own."""
-    return "en" if (ticket_language or "").lower().startswith("en") else "zh-CN"
+    # A notice's own detail (a delay's reason and new time…) and the admins' wording of its kind
+    # (None: the default words); notices/wording.py fills the subject and the news from them.
+    detail: dict[str, object] = field(default_factory=dict)
+    template: wording.Texts | None = None
 
 
 def address_of(mail_from: str) -> tuple[str, str]:
@@ -109,37 +101,6 @@ def clean_title(title: str, number: str) -> str:
     """The ticket's title for a subject: without "Re:"-style prefixes or our "[#number]"."""
     cleaned = _PREFIX.sub("", title.replace(f"[#{number}]", "")).strip()
     return re.sub(r"\s+", " ", cleaned)
-
-
-def zone_words(zone: str, at: datetime, language: Language) -> str:
-    """The zone a time is said in: its name people know ("北京时间"), else its UTC offset."""
-    tz = ZoneInfo(zone)
-    offset = at.astimezone(tz).utcoffset()
-    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
-    sign, minutes = ("+" if minutes >= 0 else "-"), abs(minutes)
-    utc = f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
-    named = _ZONE_NAMES.get(zone)
-    if named is not None:
-        return named[0] if language == "zh-CN" else f"{named[1]}, {utc}"
-    return f"{zone} 时间，{utc}" if language == "zh-CN" else f"{zone} time, {utc}"
-
-
-def when_words(due: datetime, *, now: datetime, zone: str, language: Language) -> str:
-    """A due time as people say it, in the local time of `zone`: "今天 16:00", "明天 09:30",
-    "3月8日（星期六）18:00"; "16:00 today", "18:00 on Saturday 8 March" (a year when not this one)."""
-    tz = ZoneInfo(zone)
-    local, today = due.astimezone(tz), now.astimezone(tz).date()
-    clock = f"{local:%H:%M}"
-    days = (local.date() - today).days
-    if language == "zh-CN":
-        if days in (0, 1, 2):
-            return f"{('今天', '明天', '后天')[days]} {clock}"
-        year = f"{local.year}年" if local.year != today.year else ""
-        return f"{year}{local.month}月{local.day}日（{_WEEKDAYS_ZH[local.weekday()]}）{clock}"
-    if days in (0, 1):
-        return f"{clock} {('today', 'tomorrow')[days]}"
-    year = f" {local.year}" if local.year != today.year else ""
-    return f"{clock} on {_WEEKDAYS_EN[local.weekday()]} {local.day} {_MONTHS_EN[local.month - 1]}{year}"
 
 
 def _paragraphs(text: str) -> Markup:
@@ -185,34 +146,45 @@ def _ids(values: tuple[str | None, ...]) -> list[str]:
 
 
 def values_for(letter: Letter) -> dict[str, object]:
-    """What the templates see: the letter's words, due times already said in words."""
+    """What the templates see: the letter's words, a notice's subject and news already filled in."""
     language = language_of(letter.language)
-    due = letter.first_response_due or letter.resolution_due
-
-    def words(at: datetime | None) -> str | None:
-        return when_words(at, now=letter.now, zone=letter.timezone, language=language) if at else None
-
     sender_name = address_of(letter.mail_from)[0]
-    return {
+    values: dict[str, object] = {
         "kind": letter.kind,
         "number": letter.number,
         "title": clean_title(letter.title, letter.number),
         "user_name": (letter.user_name or "").strip(),
         "body": letter.body.strip(),
-        "first_response": words(letter.first_response_due),
-        "resolution": words(letter.resolution_due),
-        "zone": zone_words(letter.timezone, due or letter.now, language),
         "portal_url": letter.portal_url,
         "compensations": list(letter.compensations),
+        "asks_survey": letter.kind in ASKS_SURVEY,
         "reply_address": reply_address(letter.mail_from, letter.number),
         "signature": sender_name or ("客服团队" if language == "zh-CN" else "Customer Support"),
     }
+    if letter.kind != REPLY:
+        facts = wording.Facts(
+            kind=letter.kind,
+            number=letter.number,
+            now=letter.now,
+            language=letter.language,
+            title=clean_title(letter.title, letter.number),
+            first_response_due=letter.first_response_due,
+            resolution_due=letter.resolution_due,
+            timezone=letter.timezone,
+            detail=dict(letter.detail),
+            compensations=letter.compensations,
+        )
+        texts = wording.rendered(facts, letter.template)
+        values.update(notice_subject=texts.subject, notice_body=texts.body)
+    return values
 
 
 def build(letter: Letter) -> EmailMessage:
     """The mail for `letter`, every header set: ready for `huiying.smtp.send`."""
     language = language_of(letter.language)
-    name = f"{TEMPLATE_OF[letter.kind]}.{language}.html"
+    if letter.kind not in KINDS:
+        raise ValueError(f"no mail for {letter.kind!r}")
+    name = f"{'reply' if letter.kind == REPLY else 'notice'}.{language}.html"
     values = values_for(letter)
     subject = re.sub(r"\s+", " ", _block(_TEXT.get_template(name), "subject", values)).strip()
     if len(subject) > SUBJECT_CHARS:
@@ -238,9 +210,8 @@ def build(letter: Letter) -> EmailMessage:
         thread = [thread[0], *thread[-(MAX_REFERENCES - 1) :]]
     if thread:
         message["References"] = " ".join(f"<{i}>" for i in thread)
-    automatic = AUTO_SUBMITTED.get(letter.kind)
-    if automatic is not None:
-        message["Auto-Submitted"] = automatic
+    if letter.kind != REPLY:
+        message["Auto-Submitted"] = "auto-replied" if letter.kind == AUTO_REPLIED else "auto-generated"
         # Exchange and Outlook send no out-of-office or read receipt back for it.
         message["X-Auto-Response-Suppress"] = "All"
     message["X-Huiying-Ticket"] = letter.number

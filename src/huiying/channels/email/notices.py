@@ -1,8 +1,6 @@
-"""The automatic mails of an email ticket: the acknowledgement of the user's mail (its number and
-when to expect an answer) and a notice when the ticket is resolved, or closed without that.
+"""Which tickets hear of their notices by mail (huiying.notices says when: the acknowledgement of
+the user's mail with its number and expected times, taken up, resolved…).
 
-Both are delivery rows sent by the delivery job after the commit (channels/delivery.py
-`queue_notice`), once per ticket (a notice per resolution: reopened and resolved again is news).
 Never for mail no person wrote: a ticket tagged as spam or as an auto-reply, bounce or list
 mail by the inbound side gets nothing automatic — answering robots is how mail loops start.
 And only for a ticket made from a mail (its Message-ID is the ticket's `source_ref`): a ticket
@@ -19,12 +17,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huiying import events
-from huiying.channels import delivery
+from huiying.channels import registry
 from huiying.channels.email.claims import message_id_key
 from huiying.channels.email.models import MailMessage
 from huiying.kit.actor import SYSTEM
-from huiying.tickets import intake
 from huiying.tickets import service as tickets
 from huiying.tickets.enums import Channel
 from huiying.tickets.models import Ticket
@@ -45,13 +41,13 @@ def wants_automatic_mail(ticket: Ticket) -> bool:
     )
 
 
-def _on_created(session: Session, event: events.Event) -> None:
-    assert isinstance(event, events.TicketCreated)
-    if event.channel != CHANNEL:
-        return
-    ticket = intake.being_created(session, event.ticket_id)
-    if ticket is None or not wants_automatic_mail(ticket):
-        return
+def tells(session: Session, ticket: Ticket, kind: str) -> bool:
+    """Whether the user hears of `kind` by mail (registry.register_notices). An old mail is not
+    acknowledged: the timeline says why."""
+    if not wants_automatic_mail(ticket):
+        return False
+    if kind != "received":
+        return True
     # The claim of its mail (written before the ticket) knows when it was sent.
     sent_at = session.scalar(
         select(MailMessage.sent_at)
@@ -62,16 +58,9 @@ def _on_created(session: Session, event: events.Event) -> None:
     if sent_at is not None and ticket.received_at - sent_at > ACKNOWLEDGE_WITHIN:
         data = {"reason": "old_mail", "sent_at": sent_at.isoformat(), "days": (ticket.received_at - sent_at).days}
         tickets.note_event(session, ticket, action="mail_not_acknowledged", data=data, actor=SYSTEM)
-        return
-    delivery.queue_notice(session, ticket_id=ticket.id, kind="received", key="received", channels=[CHANNEL])
-
-
-def _on_status(session: Session, event: events.Event) -> None:
-    assert isinstance(event, events.StatusChanged)
-    delivery.queue_status_notice(session, event, channel=CHANNEL, wants=wants_automatic_mail)
+        return False
+    return True
 
 
 def install() -> None:
-    """Subscribe after the other intake handlers: routing may tag the ticket before this looks."""
-    events.subscribe_in_transaction(events.TicketCreated, _on_created)
-    events.subscribe_in_transaction(events.StatusChanged, _on_status)
+    registry.register_notices(CHANNEL, tells)

@@ -11,7 +11,6 @@ raised as DeliveryFailed: the job records it on the delivery and retries with it
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,8 +20,8 @@ from huiying.channels import registry
 from huiying.channels.base import Delivered, DeliveryFailed, Outgoing
 from huiying.channels.email import compose
 from huiying.channels.models import MessageDelivery
-from huiying.compensation import service as compensation
 from huiying.kit.clock import utcnow
+from huiying.notices import facts as notice_facts
 from huiying.portal.links import portal_url
 from huiying.tickets.enums import Channel, MessageKind
 from huiying.tickets.models import Message, Ticket
@@ -56,8 +55,9 @@ class EmailSender:
         if delivery.mail_message_id is None:
             delivery.mail_message_id = compose.new_message_id(self.mail_from, key=f"hy{delivery.id}")
         in_reply_to, references = thread_of(session, ticket, delivery)
+        is_reply = delivery.kind == MessageKind.REPLY.value
         letter = compose.Letter(
-            kind=cast(compose.Kind, "reply" if delivery.kind == MessageKind.REPLY.value else delivery.kind),
+            kind=delivery.kind,
             number=ticket.number,
             to=outgoing.contact or "",
             mail_from=self.mail_from,
@@ -73,7 +73,9 @@ class EmailSender:
             resolution_due=ticket.resolution_due,
             portal_url=portal_url(self.base_url, self.secret_key, ticket.number),
             timezone=self.timezone,
-            compensations=_compensations(session, ticket) if delivery.kind == "resolved" else (),
+            compensations=notice_facts.compensations_for(session, ticket, delivery.kind),
+            detail=dict(delivery.detail or {}),
+            template=None if is_reply else notice_facts.template_for(session, ticket, delivery.kind),
         )
         plain = {f.name: getattr(outgoing, f.name) for f in fields(Outgoing)}
         return EmailOutgoing(**plain, letter=letter)
@@ -123,11 +125,6 @@ def thread_of(session: Session, ticket: Ticket, delivery: MessageDelivery) -> tu
     thread = sorted([*user_mails, *((at, ref) for at, ref in ours if at is not None)], key=lambda pair: pair[0])
     last = user_mails[-1][1] if user_mails else None
     return (_bare(last) if last else None), tuple(_bare(ref) for _, ref in thread if ref)
-
-
-def _compensations(session: Session, ticket: Ticket) -> tuple[str, ...]:
-    """The ticket's approved compensation in the words of the mail's language."""
-    return compensation.phrases_for(session, ticket, language=compose.language_of(ticket.language))
 
 
 def _bare(message_id: str) -> str:

@@ -5,37 +5,25 @@ HUIYING_INAPP_WEBHOOK_URL is set (without it the job suppresses the delivery: no
 `prepare` reads the ticket while the delivery is claimed (language, due times, the portal link)
 and words the push (texts.py); `deliver` posts it outside any transaction. The push's `id` is
 made from the delivery's id, so every retry (and a run after a crash between sending and
-recording) repeats the same id and the platform can drop the repeat (CONTRACT.md).
-
-Answers: 2xx is delivered; 408, 429 and 5xx, timeouts and refused connections are retried with
-the job's backoff; any other 4xx (or a 3xx) is refused for good and fails at once.
+recording) repeats the same id and the platform can drop the repeat (CONTRACT.md); a resend by
+staff gets a new one. The post, its signature and what its answers mean: channels/webhook.py.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 from dataclasses import asdict, dataclass, fields
 
-import httpx
 from sqlalchemy.orm import Session
 
-from huiying.channels import registry
+from huiying.channels import registry, webhook
 from huiying.channels.base import Delivered, DeliveryFailed, Outgoing
-from huiying.channels.email import compose
 from huiying.channels.inapp import texts
 from huiying.channels.models import MessageDelivery
-from huiying.compensation import service as compensation
-from huiying.kit.clock import utcnow
+from huiying.notices import facts
 from huiying.portal.links import portal_url
 from huiying.tickets.models import Ticket
 
 CHANNEL = "inapp"
-SIGNATURE_HEADER = "X-Huiying-Signature"
-TIMEOUT_SECONDS = 10.0
-# Refusals that mean "not now" rather than "never": retried like a server error.
-RETRY_STATUSES = frozenset({408, 429})
 
 
 @dataclass(frozen=True)
@@ -57,19 +45,9 @@ class InappOutgoing(Outgoing):
     push: Push | None = None
 
 
-def push_id(delivery_id: int) -> str:
-    """The push's id: one per delivery, the same on every attempt."""
-    return f"hy-{delivery_id}"
-
-
-def body_of(push: Push) -> bytes:
-    """The exact bytes posted (and signed): UTF-8 JSON, compact, Chinese left as it is."""
-    return json.dumps(asdict(push), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def signature(secret: str, body: bytes) -> str:
-    """The X-Huiying-Signature value of `body`: "sha256=" and the hex HMAC-SHA256."""
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+def push_id(delivery: MessageDelivery) -> str:
+    """The push's id: one per delivery, the same on every attempt, a new one per resend."""
+    return f"hy-{delivery.id}" + (f"-r{delivery.resent}" if delivery.resent else "")
 
 
 @dataclass
@@ -86,27 +64,12 @@ class InappSender:
     def prepare(self, session: Session, delivery: MessageDelivery, outgoing: Outgoing) -> Outgoing:
         """The push's words and link, read while the delivery is claimed."""
         ticket = session.get_one(Ticket, delivery.ticket_id)
-        facts = texts.Facts(
-            kind=delivery.kind,
-            number=ticket.number,
-            now=utcnow(),
-            language=ticket.language,
-            body=outgoing.text,
-            first_response_due=ticket.first_response_due,
-            resolution_due=ticket.resolution_due,
-            timezone=self.timezone,
-            compensations=(
-                compensation.phrases_for(session, ticket, language=compose.language_of(ticket.language))
-                if delivery.kind == "resolved"
-                else ()
-            ),
-        )
-        try:
-            words = texts.text_for(facts)
-        except ValueError:
-            words = ""  # deliver() refuses it for good, saying which kind had no words
+        if delivery.kind == "reply":
+            words = texts.reply_text(ticket.number, outgoing.text, language=ticket.language)
+        else:
+            words = facts.short_text(session, ticket, delivery, timezone=self.timezone)
         push = Push(
-            id=push_id(delivery.id),
+            id=push_id(delivery),
             user_id=ticket.user_id,
             number=ticket.number,
             kind=delivery.kind,
@@ -124,17 +87,8 @@ class InappSender:
             raise DeliveryFailed("the ticket has no platform user id to push to", permanent=True)
         if not push.text:
             raise DeliveryFailed(f"no in-app text for {push.kind!r}", permanent=True)
-        body = body_of(push)
-        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signature(self.secret, body)}
-        try:
-            answer = httpx.post(self.url, content=body, headers=headers, timeout=TIMEOUT_SECONDS)
-        except httpx.HTTPError as exc:  # refused, reset, timed out: the platform may be back soon
-            raise DeliveryFailed(f"the in-app push endpoint did not answer: {type(exc).__name__}: {exc}") from exc
-        if answer.is_success:
-            return Delivered(external_id=push.id)
-        error = f"the in-app push endpoint answered {answer.status_code}: {answer.text[:300]}".rstrip(": ")
-        permanent = answer.status_code < 500 and answer.status_code not in RETRY_STATUSES
-        raise DeliveryFailed(error, permanent=permanent)
+        webhook.post_signed(self.url, self.secret, asdict(push), what="in-app push endpoint")
+        return Delivered(external_id=push.id)
 
 
 def configure(*, url: str | None, secret: str | None, base_url: str, secret_key: str, timezone: str) -> None:
