@@ -87,7 +87,9 @@ def _on_status(session: Session, event: events.Event) -> None:
     if event.new == Status.OPEN.value and event.old == Status.NEW.value:
         # Taken up is news only before anyone answered: a first reply that opens the ticket
         # says more than "we are on it" and goes out itself.
-        if ticket.first_responded_at is None:
+        # Nor is it while the ticket is being created (routing opened it for its assignee): the
+        # acknowledgement says it is received, and a second message at once says nothing more.
+        if ticket.first_responded_at is None and not intake.is_being_created(session, ticket.id):
             notify(session, ticket, kind="taken", key="taken")
     elif event.new == Status.PENDING.value:
         notify(session, ticket, kind="pending", key=_next_key(session, ticket, "pending"))

@@ -286,6 +286,11 @@ def being_created(session: Session, ticket_id: int) -> Ticket | None:
     return pending.get(ticket_id) or session.get(Ticket, ticket_id)
 
 
+def is_being_created(session: Session, ticket_id: int) -> bool:
+    """Whether ticket `ticket_id` is being created in this session (its TicketCreated handlers run)."""
+    return ticket_id in session.info.get(_BEING_CREATED, {})
+
+
 def purge_expired_keys(session: Session, *, now: datetime | None = None) -> int:
     """Forget Idempotency-Keys past their lifetime (source ids are kept for good)."""
     moment = now or utcnow()
