@@ -430,6 +430,9 @@ CASES = [
     ),
     Case("GET", "/api/v1/reports/compensation", {SU, AD}, _fixed("/api/v1/reports/compensation")),
     Case("GET", "/api/v1/reports/satisfaction", {SU, AD, QA}, _fixed("/api/v1/reports/satisfaction")),
+    Case("GET", "/api/v1/reports/qa", {SU, AD, QA}, _fixed("/api/v1/reports/qa")),
+    Case("GET", "/api/v1/qa/samples", {SU, AD, QA}, _fixed("/api/v1/qa/samples")),
+    Case("POST", "/api/v1/qa/samples", {SU, AD, QA}, _fixed("/api/v1/qa/samples", json={})),
     Case(
         "GET",
         "/api/v1/attachments/{attachment_id}",

@@ -19,6 +19,7 @@ from huiying.channels.models import MessageDelivery
 from huiying.db import Database
 from huiying.kit.clock import frozen
 from huiying.kit.roles import Role
+from huiying.suggestions import service
 from huiying.tickets.models import Ticket
 from huiying.worker import runner
 
@@ -305,3 +306,18 @@ def test_the_pool_page_lists_groups_and_takes_a_decision(
     assert voted.status_code == 200 and "取消赞同" in voted.text
     english = browser.get("/suggestions?lang=en")
     assert "Suggestion pool" in english.text and "Declined" in english.text
+
+
+def test_an_erased_users_suggestion_leaves_the_pool_and_the_group_title_with_it(
+    app_client: TestClient, admin: StaffLogin, db: Database
+) -> None:
+    erased = _suggest(app_client, admin, "希望增加夜间模式", user_id="u-erase")
+    _suggest(app_client, admin, "能不能加个深色模式", user_id="u-other")
+    answer = app_client.post("/api/v1/privacy/erase", json={"user_id": "u-erase"}, headers=admin.headers)
+    assert answer.status_code == 200, answer.text
+    # The erasure took it out of the pool (privacy/dsr.py calls suggestions.forget): nothing left.
+    with db.write() as session:
+        ticket_id = session.scalars(select(Ticket.id).where(Ticket.number == erased)).one()
+        assert service.forget(session, ticket_ids=[ticket_id]) == 0
+    [group] = _groups(app_client, admin)
+    assert (group["title"], group["users"], group["tickets"]) == ("能不能加个深色模式", 1, 1)

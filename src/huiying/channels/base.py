@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, fields
+from typing import Any, Protocol, TypeVar
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,14 @@ class Outgoing:
     text: str
     user_id: str | None
     contact: str | None
+
+
+Extended = TypeVar("Extended", bound=Outgoing)
+
+
+def extended(outgoing: Outgoing, kind: type[Extended], **more: Any) -> Extended:
+    """`outgoing` as a channel's own Outgoing (a mail, a push), with what it adds."""
+    return kind(**{f.name: getattr(outgoing, f.name) for f in fields(Outgoing)}, **more)
 
 
 class ChannelAdapter(Protocol):

@@ -23,6 +23,12 @@ TIMEOUT_SECONDS = 10.0
 RETRY_STATUSES = frozenset({408, 429})
 
 
+def post_id(delivery_id: int, resent: int) -> str:
+    """The `id` of a delivery's post: the same on every attempt (the platform drops a repeat by
+    it), a new one for each resend by staff (which must not be dropped)."""
+    return f"hy-{delivery_id}" + (f"-r{resent}" if resent else "")
+
+
 def body_of(fields: dict[str, Any]) -> bytes:
     """The exact bytes posted (and signed)."""
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

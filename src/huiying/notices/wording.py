@@ -167,15 +167,16 @@ def problems(text: str, *, field: str) -> list[str]:
     if len(text) > MAX_CHARS[field]:
         found.append(f"{field} is longer than {MAX_CHARS[field]} characters")
     try:
-        names = [name for _, name, spec, conversion in string.Formatter().parse(text) if name is not None]
-        specs = [(spec, conversion) for _, name, spec, conversion in string.Formatter().parse(text) if name]
+        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(text)]
     except ValueError as exc:
         return [*found, f"{field}: {exc} (write a brace as {{{{ or }}}})"]
-    for name in names:
+    for name, spec, conversion in fields:
+        if name is None:
+            continue  # plain text between placeholders
         if name not in PLACEHOLDERS:
             found.append(f"{field}: unknown placeholder {{{name}}}" if name else f"{field}: empty placeholder {{}}")
-    if any(spec or conversion for spec, conversion in specs):
-        found.append(f"{field}: a placeholder takes no format (write {{number}}, not {{number:…}})")
+        elif spec or conversion:
+            found.append(f"{field}: a placeholder takes no format (write {{number}}, not {{number:…}})")
     return found
 
 

@@ -28,6 +28,7 @@ from huiying.kit.actor import Actor
 from huiying.kit.clock import utcnow
 from huiying.kit.masking import mask_text
 from huiying.privacy import crypto
+from huiying.suggestions import service as suggestions
 from huiying.surveys.models import SurveyResponse
 from huiying.tickets import repository
 from huiying.tickets.models import Attachment, Message, Ticket, TicketEvent
@@ -195,6 +196,8 @@ def erase(
         .where(CallLog.ticket_id.in_(ids))
         .values(summary=ERASED, recording_url=None, caller_masked="", caller_digest="")
     )
+    # Their suggestions leave the pool (a group may be titled in their words).
+    suggestions.forget(session, ticket_ids=ids)
     mail = mail_data.erase(
         session,
         ticket_ids=ids,

@@ -146,12 +146,15 @@ def sample_week(session: Session, *, week: str, actor: Actor, per_agent: int | N
             "created_at": now,
         }
         # A concurrent run of the same week inserts the same rows: the second one skips them.
-        inserted = session.execute(
-            dialect_insert(session, QASample).values(row).on_conflict_do_nothing(index_elements=["week", "ticket_id"])
+        inserted = session.scalar(
+            dialect_insert(session, QASample)
+            .values(row)
+            .on_conflict_do_nothing(index_elements=["week", "ticket_id"])
+            .returning(QASample.id)
         )
-        if inserted.rowcount != 1:  # type: ignore[attr-defined]
+        if inserted is None:
             continue
-        sample = session.scalars(select(QASample).where(QASample.week == week, QASample.ticket_id == ticket_id)).one()
+        sample = session.get_one(QASample, inserted)
         created.append(sample)
         ticket = session.get_one(Ticket, ticket_id)
         reviewer = session.get(User, reviewer_id) if reviewer_id is not None else None

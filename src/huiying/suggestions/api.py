@@ -11,7 +11,7 @@ from huiying.accounts import access
 from huiying.accounts.access import Permission
 from huiying.http.deps import DB, PathId, Staff
 from huiying.http.responses import json_model
-from huiying.suggestions import service
+from huiying.suggestions import queries, service
 from huiying.suggestions.schemas import (
     DecisionIn,
     GroupDetailOut,
@@ -39,7 +39,7 @@ def list_groups(
     """The pool's groups, most users first; `status` and a words-in-the-title `q` narrow it."""
     access.require(actor, Permission.TICKET_READ)
     with db.read() as session:
-        rows = service.list_groups(session, actor=actor, status=status, q=q, limit=limit)
+        rows = queries.list_groups(session, actor=actor, status=status, q=q, limit=limit)
     return json_model(GroupList(items=[group_out(r) for r in rows]))
 
 
@@ -48,7 +48,7 @@ def get_group(group_id: PathId, db: DB, actor: Staff) -> Response:
     """One group with the member tickets the reader may see."""
     access.require(actor, Permission.TICKET_READ)
     with db.read() as session:
-        detail = service.group_detail(session, group_id, actor=actor)
+        detail = queries.group_detail(session, group_id, actor=actor)
     return json_model(detail_out(detail))
 
 
@@ -56,7 +56,7 @@ def _vote(group_id: int, db: DB, actor: Staff, *, on: bool) -> Response:
     with db.write() as session:
         group = service.group_for(session, group_id)
         service.vote(session, group, actor=actor, on=on)
-        row = service.group_detail(session, group.id, actor=actor).group
+        row = queries.group_detail(session, group.id, actor=actor).group
     return json_model(VoteOut(id=row.id, votes=row.votes, voted=row.voted))
 
 
@@ -80,7 +80,7 @@ def decide(group_id: PathId, body: DecisionIn, db: DB, actor: Staff) -> Response
     with db.write() as session:
         group = service.group_for(session, group_id, lock=True)
         service.decide(session, group, status=body.status, timeline=body.timeline, reason=body.reason, actor=actor)
-        detail = service.group_detail(session, group.id, actor=actor)
+        detail = queries.group_detail(session, group.id, actor=actor)
     return json_model(detail_out(detail))
 
 
@@ -91,7 +91,7 @@ def move_member(group_id: PathId, body: TicketIn, db: DB, actor: Staff) -> Respo
         ticket = get_ticket_for(session, actor, body.ticket, permission=Permission.TICKET_WRITE)
         group = service.group_for(session, group_id, lock=True)
         service.move(session, ticket, into=group, actor=actor)
-        detail = service.group_detail(session, group.id, actor=actor)
+        detail = queries.group_detail(session, group.id, actor=actor)
     return json_model(detail_out(detail))
 
 
@@ -101,5 +101,5 @@ def split_out(body: TicketIn, db: DB, actor: Staff) -> Response:
     with db.write() as session:
         ticket = get_ticket_for(session, actor, body.ticket, permission=Permission.TICKET_WRITE)
         group = service.split(session, ticket, actor=actor)
-        row = service.group_detail(session, group.id, actor=actor).group
+        row = queries.group_detail(session, group.id, actor=actor).group
     return json_model(group_out(row), status_code=201)

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from huiying.kit.strings import CleanLine, CleanText, InputModel
-from huiying.suggestions import service
+from huiying.suggestions import queries, service
 
 SuggestionStatus = Literal["open", "planned", "adopted", "declined"]
 
@@ -57,7 +57,7 @@ class TicketIn(InputModel):
     ticket: Annotated[CleanLine, Field(min_length=1, max_length=32)]
 
 
-def group_out(row: service.GroupRow) -> GroupOut:
+def group_out(row: queries.GroupRow) -> GroupOut:
     return GroupOut(
         id=row.id,
         title=row.title,
@@ -72,7 +72,7 @@ def group_out(row: service.GroupRow) -> GroupOut:
     )
 
 
-def detail_out(detail: service.GroupDetail) -> GroupDetailOut:
+def detail_out(detail: queries.GroupDetail) -> GroupDetailOut:
     return GroupDetailOut(
         **group_out(detail.group).model_dump(),
         decided_by=detail.decided_by,

@@ -15,7 +15,7 @@ from huiying.accounts import access
 from huiying.accounts.access import Permission
 from huiying.errors import Forbidden, HuiyingError
 from huiying.http.deps import DB, PathId
-from huiying.suggestions import service
+from huiying.suggestions import queries, service
 from huiying.suggestions.models import STATUSES
 from huiying.tickets.access import get_ticket_for
 from huiying.web.auth import Page, StaffPage, render
@@ -44,7 +44,7 @@ def suggestions_page(request: Request, db: DB, page: Page) -> HTMLResponse:
     status = status if status in STATUSES else None
     q = (request.query_params.get("q") or "")[:100]
     with db.read() as session:
-        rows = service.list_groups(session, actor=page.actor, status=status, q=q or None)
+        rows = queries.list_groups(session, actor=page.actor, status=status, q=q or None)
     return render(request, "suggestions.html", page=page, rows=rows, statuses=STATUSES, status=status, q=q)
 
 
@@ -52,7 +52,7 @@ def suggestions_page(request: Request, db: DB, page: Page) -> HTMLResponse:
 def group_page(group_id: PathId, request: Request, db: DB, page: Page) -> HTMLResponse:
     _require(page)
     with db.read() as session:
-        detail = service.group_detail(session, group_id, actor=page.actor)
+        detail = queries.group_detail(session, group_id, actor=page.actor)
     return render(
         request,
         "suggestion.html",

@@ -10,14 +10,14 @@ raised as DeliveryFailed: the job records it on the delivery and retries with it
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiying import smtp
 from huiying.channels import registry
-from huiying.channels.base import Delivered, DeliveryFailed, Outgoing
+from huiying.channels.base import Delivered, DeliveryFailed, Outgoing, extended
 from huiying.channels.email import compose
 from huiying.channels.models import MessageDelivery
 from huiying.kit.clock import utcnow
@@ -77,8 +77,7 @@ class EmailSender:
             detail=dict(delivery.detail or {}),
             template=None if is_reply else notice_facts.template_for(session, ticket, delivery.kind),
         )
-        plain = {f.name: getattr(outgoing, f.name) for f in fields(Outgoing)}
-        return EmailOutgoing(**plain, letter=letter)
+        return extended(outgoing, EmailOutgoing, letter=letter)
 
     def deliver(self, outgoing: Outgoing) -> Delivered:
         letter = outgoing.letter if isinstance(outgoing, EmailOutgoing) else None

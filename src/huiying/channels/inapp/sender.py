@@ -11,12 +11,12 @@ staff gets a new one. The post, its signature and what its answers mean: channel
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 from sqlalchemy.orm import Session
 
 from huiying.channels import registry, webhook
-from huiying.channels.base import Delivered, DeliveryFailed, Outgoing
+from huiying.channels.base import Delivered, DeliveryFailed, Outgoing, extended
 from huiying.channels.inapp import texts
 from huiying.channels.models import MessageDelivery
 from huiying.notices import facts
@@ -45,11 +45,6 @@ class InappOutgoing(Outgoing):
     push: Push | None = None
 
 
-def push_id(delivery: MessageDelivery) -> str:
-    """The push's id: one per delivery, the same on every attempt, a new one per resend."""
-    return f"hy-{delivery.id}" + (f"-r{delivery.resent}" if delivery.resent else "")
-
-
 @dataclass
 class InappSender:
     """Posts one delivery's push (one request per push: deliveries come one by one)."""
@@ -69,15 +64,14 @@ class InappSender:
         else:
             words = facts.short_text(session, ticket, delivery, timezone=self.timezone)
         push = Push(
-            id=push_id(delivery),
+            id=webhook.post_id(delivery.id, delivery.resent),
             user_id=ticket.user_id,
             number=ticket.number,
             kind=delivery.kind,
             text=words,
             url=portal_url(self.base_url, self.secret_key, ticket.number),
         )
-        plain = {f.name: getattr(outgoing, f.name) for f in fields(Outgoing)}
-        return InappOutgoing(**plain, push=push)
+        return extended(outgoing, InappOutgoing, push=push)
 
     def deliver(self, outgoing: Outgoing) -> Delivered:
         push = outgoing.push if isinstance(outgoing, InappOutgoing) else None

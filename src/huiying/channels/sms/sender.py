@@ -11,12 +11,12 @@ stable per delivery, so it can drop a repeat (a retry, a run after a crash), new
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 from sqlalchemy.orm import Session
 
 from huiying.channels import registry, webhook
-from huiying.channels.base import Delivered, DeliveryFailed, Outgoing
+from huiying.channels.base import Delivered, DeliveryFailed, Outgoing, extended
 from huiying.channels.models import MessageDelivery
 from huiying.kit.masking import mobile_number
 from huiying.notices import facts
@@ -68,14 +68,13 @@ class SmsSender:
     def prepare(self, session: Session, delivery: MessageDelivery, outgoing: Outgoing) -> Outgoing:
         ticket = session.get_one(Ticket, delivery.ticket_id)
         text = Text(
-            id=f"hy-{delivery.id}" + (f"-r{delivery.resent}" if delivery.resent else ""),
+            id=webhook.post_id(delivery.id, delivery.resent),
             phone=mobile_number(outgoing.contact) or "",
             number=ticket.number,
             kind=delivery.kind,
             text=facts.short_text(session, ticket, delivery, timezone=self.timezone),
         )
-        plain = {f.name: getattr(outgoing, f.name) for f in fields(Outgoing)}
-        return SmsOutgoing(**plain, sms=text)
+        return extended(outgoing, SmsOutgoing, sms=text)
 
     def deliver(self, outgoing: Outgoing) -> Delivered:
         sms = outgoing.sms if isinstance(outgoing, SmsOutgoing) else None
