@@ -1,8 +1,8 @@
 """Hotline calls and call-backs: log a call against the caller's ticket (or a new one), give
 every phone ticket a call-back task due 48 hours after it was received, record its outcome.
 
-A new ticket is not written yet while its TicketCreated handlers run (tickets/intake.py), so
-its call-back row is kept in the session and inserted just before the transaction commits.
+A new ticket is not written yet while its TicketCreated handlers run, so its call-back row is
+written right after it (intake.write_with_new_ticket).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, inspect, or_, select
+from sqlalchemy import inspect, or_, select
 from sqlalchemy.orm import Session
 
 from huiying import events
@@ -39,7 +39,6 @@ from huiying.tickets.schemas import FeedbackIn
 CALLBACK_HOURS = 48
 PHONE_CHANNEL = Channel.HOTLINE.value
 OPEN_STATUSES = (Status.NEW.value, Status.OPEN.value, Status.PENDING.value)
-_PENDING = "huiying_callbacks_pending"
 _PHONE = re.compile(r"\+?[\d\s\-()]{5,32}")
 
 # True: the 48 hours count on the ticket's working calendar (the SLA's); False: wall-clock hours.
@@ -82,7 +81,7 @@ def ensure_callback(session: Session, ticket: Ticket) -> None:
         "created_at": utcnow(),
     }
     if inspect(ticket).transient:
-        session.info.setdefault(_PENDING, []).append(row)
+        intake.write_with_new_ticket(session, Callback, row)
     else:
         _insert(session, [row])
 
@@ -99,18 +98,6 @@ def _on_created(session: Session, event_: events.Event) -> None:
     ticket = intake.being_created(session, event_.ticket_id)
     if ticket is not None:
         ensure_callback(session, ticket)
-
-
-@event.listens_for(Session, "before_commit")
-def _write_pending(session: Session) -> None:
-    rows = session.info.pop(_PENDING, None)
-    if rows:
-        _insert(session, rows)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_pending(session: Session, _previous: Any) -> None:
-    session.info.pop(_PENDING, None)
 
 
 @dataclass(frozen=True)

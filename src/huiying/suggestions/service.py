@@ -6,9 +6,9 @@ Which tickets: category "suggestion" with sub-category "feature-request" or none
 and routing, which may set the category) and when a person re-categorises it into a suggestion;
 re-categorised out of it, or merged into another ticket, it leaves. One group per ticket.
 
-A new ticket is not written yet while its TicketCreated handlers run (tickets/intake.py), so its
-membership row is kept in the session and inserted just before the transaction commits; its
-group, when it starts one, is written at once (it refers to no ticket).
+A new ticket is not written yet while its TicketCreated handlers run, so its membership row is
+written right after it (intake.write_with_new_ticket); its group, when it starts one, is written
+at once (it refers to no ticket).
 
 Each change is an event on the timeline of every ticket it concerns. A decision (planned with a
 rough timeline, adopted, declined with a reason) tells each member's user once per group and
@@ -20,9 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import delete, event, func, insert, inspect, select
+from sqlalchemy import delete, func, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from huiying import events
@@ -46,7 +45,6 @@ DECIDED = ("planned", "adopted", "declined")
 TIMELINE_CHARS = 100
 REASON_CHARS = 2000
 POOL = Actor(type=ActorType.SYSTEM, name="suggestion-pool")
-_PENDING = "huiying_suggestions_pending"
 
 
 def install() -> None:
@@ -67,14 +65,9 @@ def membership(session: Session, ticket_id: int) -> SuggestionMember | None:
     return session.scalar(select(SuggestionMember).where(SuggestionMember.ticket_id == ticket_id))
 
 
-def _pending(session: Session) -> dict[int, dict[str, Any]]:
-    pending: dict[int, dict[str, Any]] = session.info.setdefault(_PENDING, {})
-    return pending
-
-
 def group_of(session: Session, ticket_id: int) -> int | None:
     """The id of the ticket's group, also while its membership waits for the commit."""
-    waiting = _pending(session).get(ticket_id)
+    waiting = intake.waiting_row(session, SuggestionMember, ticket_id)
     if waiting is not None:
         return int(waiting["group_id"])
     row = membership(session, ticket_id)
@@ -112,7 +105,7 @@ def join_pool(session: Session, ticket: Ticket, *, actor: Actor = POOL) -> int:
     now = utcnow()
     row = {"group_id": group.id, "ticket_id": ticket.id, "score": match.score if match else None, "joined_at": now}
     if inspect(ticket).transient:
-        _pending(session)[ticket.id] = row
+        intake.write_with_new_ticket(session, SuggestionMember, row)
     else:
         session.execute(insert(SuggestionMember).values(row))
     group.updated_at = now
@@ -124,7 +117,7 @@ def join_pool(session: Session, ticket: Ticket, *, actor: Actor = POOL) -> int:
 
 def leave_pool(session: Session, ticket: Ticket, *, actor: Actor, why: str) -> None:
     """Take the ticket out of the pool (re-categorised, merged); an emptied group goes too."""
-    if _pending(session).pop(ticket.id, None) is not None:
+    if intake.drop_waiting_row(session, SuggestionMember, ticket.id):
         return
     row = membership(session, ticket.id)
     if row is None:
@@ -190,19 +183,6 @@ def _on_merged(session: Session, event_: events.Event) -> None:
     ticket = session.get(Ticket, event_.ticket_id)
     if ticket is not None:
         leave_pool(session, ticket, actor=POOL, why="merged")
-
-
-@event.listens_for(Session, "before_commit")
-def _write_pending(session: Session) -> None:
-    rows = session.info.pop(_PENDING, None)
-    if rows:
-        statement = dialect_insert(session, SuggestionMember).values(list(rows.values()))
-        session.execute(statement.on_conflict_do_nothing(index_elements=["ticket_id"]))
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_pending(session: Session, _previous: Any) -> None:
-    session.info.pop(_PENDING, None)
 
 
 # --- staff moving tickets between groups -----------------------------------------------------------

@@ -24,6 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from huiying import events
 from huiying.categories import service as categories
 from huiying.config import Settings
+from huiying.db import Base
 from huiying.errors import Conflict, InvalidInput
 from huiying.kit.actor import Actor
 from huiying.kit.clock import utcnow
@@ -37,6 +38,7 @@ from huiying.tickets.schemas import FeedbackIn
 
 TITLE_FROM_DESCRIPTION = 30
 _BEING_CREATED = "huiying_tickets_being_created"
+_WITH_NEW_TICKET = "huiying_rows_with_new_ticket"
 
 
 @dataclass(frozen=True)
@@ -229,6 +231,7 @@ def create_ticket(
     finally:
         session.info[_BEING_CREATED].pop(ticket.id, None)
     _insert(session, ticket)
+    _insert_waiting_rows(session, ticket.id)
 
     if feedback.attachments:
         claimed_files = attachments.claim(
@@ -284,6 +287,32 @@ def being_created(session: Session, ticket_id: int) -> Ticket | None:
     (not yet written nor in the session, so `session.get` cannot find it), else the stored one."""
     pending: dict[int, Ticket] = session.info.get(_BEING_CREATED, {})
     return pending.get(ticket_id) or session.get(Ticket, ticket_id)
+
+
+def write_with_new_ticket(session: Session, model: type[Base], row: dict[str, Any]) -> None:
+    """Write `row` of `model`, which refers to a ticket being created (row["ticket_id"]), right
+    after the ticket itself: a TicketCreated handler cannot insert it earlier (no ticket to refer
+    to yet). Once per model and ticket: a later row replaces it, and a stored one wins."""
+    session.info.setdefault(_WITH_NEW_TICKET, {})[(model, row["ticket_id"])] = row
+
+
+def waiting_row(session: Session, model: type[Base], ticket_id: int) -> dict[str, Any] | None:
+    """The row of `model` still waiting for ticket `ticket_id` to be written, if any."""
+    found: dict[str, Any] | None = session.info.get(_WITH_NEW_TICKET, {}).get((model, ticket_id))
+    return found
+
+
+def drop_waiting_row(session: Session, model: type[Base], ticket_id: int) -> bool:
+    """Forget the row of `model` waiting for ticket `ticket_id`; whether there was one."""
+    return session.info.get(_WITH_NEW_TICKET, {}).pop((model, ticket_id), None) is not None
+
+
+def _insert_waiting_rows(session: Session, ticket_id: int) -> None:
+    waiting: dict[tuple[type[Base], int], dict[str, Any]] = session.info.get(_WITH_NEW_TICKET, {})
+    for model, owner in [key for key in waiting if key[1] == ticket_id]:
+        row = waiting.pop((model, owner))
+        statement = dialect_insert(session, model).values(row)
+        session.execute(statement.on_conflict_do_nothing(index_elements=["ticket_id"]))
 
 
 def is_being_created(session: Session, ticket_id: int) -> bool:
