@@ -225,3 +225,15 @@ def test_the_48_hour_sweep_tells_of_the_delay_once(
         overdue.sweep(db)
         runner.run_due(db)
     assert _kinds_in_db(db) == [("received", "sent"), ("delayed", "sent")]
+
+
+def test_the_sweep_looks_back_a_week_past_the_48_hours(
+    app_client: TestClient, admin: StaffLogin, db: Database, texts: Texts
+) -> None:
+    with frozen(DAY):
+        _ticket(app_client, admin)
+        runner.run_due(db)
+    with frozen(DAY + overdue.OPEN_FOR + overdue.LOOK_BACK + timedelta(hours=1)):
+        overdue.sweep(db)  # a sweep that could not run for over a week: this one is past telling
+        runner.run_due(db)
+    assert _kinds_in_db(db) == [("received", "sent")]
